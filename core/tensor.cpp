@@ -1,0 +1,151 @@
+#include "core/tensor.h"
+
+#include <cstdlib>
+#include <limits>
+
+namespace nnc {
+
+bool Shape::fully_known() const {
+  if (!rank_known) return false;
+  for (const Dim& d : dims)
+    if (!d.known()) return false;
+  return true;
+}
+
+Dims Shape::concrete() const {
+  check_internal(fully_known(), "Shape::concrete on a shape with unknown dims");
+  Dims out;
+  for (const Dim& d : dims) out.push_back(d.value);
+  return out;
+}
+
+std::string to_string(const Shape& shape) {
+  if (!shape.rank_known) return "[*]";
+  std::string s = "[";
+  for (size_t i = 0; i < shape.dims.size(); ++i) {
+    if (i) s += ",";
+    const Dim& d = shape.dims[i];
+    if (d.known()) s += std::to_string(d.value);
+    else if (!d.symbol.empty()) s += d.symbol;
+    else s += "?";
+  }
+  return s + "]";
+}
+
+std::string to_string(const TensorType& type) {
+  return std::string(dtype_name(type.dtype)) + to_string(type.shape);
+}
+
+std::string to_string(const Dims& dims) { return to_string(Shape(dims)); }
+
+int64_t product(std::span<const int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims) p *= d;
+  return p;
+}
+
+uint64_t max_tensor_bytes() {
+  static const uint64_t limit = [] {
+    if (const char* env = std::getenv("NNC_MAX_TENSOR_BYTES")) {
+      char* end = nullptr;
+      const unsigned long long v = std::strtoull(env, &end, 10);
+      if (end && *end == 0 && v > 0) return uint64_t(v);
+    }
+    return uint64_t(16) << 30;
+  }();
+  return limit;
+}
+
+int64_t checked_numel(const Dims& dims, DType dtype, const std::string& what) {
+  const uint64_t limit = max_tensor_bytes();
+  uint64_t count = 1;
+  for (int64_t d : dims) {
+    if (d < 0) bad_input("{}: negative dimension in {}", what, to_string(dims));
+    if (d == 0) return 0;
+  }
+  for (int64_t d : dims) {
+    if (uint64_t(d) > limit || count > limit / uint64_t(d))
+      bad_input("{}: shape {} has more elements than the tensor size limit of {} bytes allows "
+                "(set NNC_MAX_TENSOR_BYTES to raise it)",
+                what, to_string(dims), limit);
+    count *= uint64_t(d);
+  }
+  if (count > limit / dtype_size(dtype))
+    bad_input("{}: shape {} of {} needs {} bytes, over the tensor size limit of {} bytes "
+              "(set NNC_MAX_TENSOR_BYTES to raise it)",
+              what, to_string(dims), dtype_name(dtype), count * dtype_size(dtype), limit);
+  return int64_t(count);
+}
+
+Tensor::Tensor(DType dtype, Dims dims) : dtype_(dtype), dims_(std::move(dims)) {
+  numel_ = checked_numel(dims_, dtype_, "tensor");
+  // Round up to a multiple of 64 so vector kernels may read whole cache lines, and allocate at
+  // least one line so even empty tensors have a valid, aligned pointer.
+  const size_t size = std::max<size_t>(64, (nbytes() + 63) / 64 * 64);
+  void* p = std::aligned_alloc(64, size);
+  if (!p) fail(ErrorKind::Runtime, "out of memory allocating {} bytes", size);
+  std::memset(p, 0, size);
+  storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+}
+
+Tensor Tensor::reshaped(Dims dims) const {
+  check_internal(product(dims) == numel_, "reshaped: element count differs");
+  Tensor t = *this;
+  t.dims_ = std::move(dims);
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t(dtype_, dims_);
+  if (nbytes()) std::memcpy(t.bytes(), bytes(), nbytes());
+  return t;
+}
+
+double Tensor::get_double(int64_t i) const {
+  return visit_dtype(dtype_, [&]<typename T>() { return to_double(data<T>()[i]); });
+}
+
+int64_t Tensor::get_int(int64_t i) const {
+  return visit_dtype(dtype_, [&]<typename T>() -> int64_t {
+    if constexpr (std::is_integral_v<T>) return static_cast<int64_t>(data<T>()[i]);
+    else return from_double<int64_t>(to_double(data<T>()[i]));
+  });
+}
+
+std::vector<int64_t> Tensor::to_int_vector() const {
+  std::vector<int64_t> out(static_cast<size_t>(numel_));
+  for (int64_t i = 0; i < numel_; ++i) out[size_t(i)] = get_int(i);
+  return out;
+}
+
+std::vector<double> Tensor::to_double_vector() const {
+  std::vector<double> out(static_cast<size_t>(numel_));
+  for (int64_t i = 0; i < numel_; ++i) out[size_t(i)] = get_double(i);
+  return out;
+}
+
+Tensor Tensor::cast(DType to) const {
+  Tensor out(to, dims_);
+  visit_dtype(dtype_, [&]<typename From>() {
+    visit_dtype(to, [&]<typename To>() {
+      const From* src = data<From>();
+      To* dst = out.data<To>();
+      for (int64_t i = 0; i < numel_; ++i) {
+        if constexpr (std::is_integral_v<From> && std::is_integral_v<To>) {
+          dst[i] = static_cast<To>(src[i]);  // integer casts wrap, as in ONNX and numpy
+        } else {
+          dst[i] = from_double<To>(to_double(src[i]));
+        }
+      }
+    });
+  });
+  return out;
+}
+
+Dims strides_of(const Dims& dims) {
+  Dims strides(dims.size(), 1);
+  for (int i = int(dims.size()) - 2; i >= 0; --i) strides[size_t(i)] = strides[size_t(i) + 1] * dims[size_t(i) + 1];
+  return strides;
+}
+
+}  // namespace nnc

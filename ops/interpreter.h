@@ -1,0 +1,40 @@
+// ops/interpreter.h — runs a Graph node by node with the reference kernels.
+//
+// This is nnc's ground truth (-O0): constant folding evaluates with it, conformance runs on it,
+// and optimized plans are compared against it. For each node it infers output shapes from the
+// actual inputs, allocates outputs, runs the op's reference kernel, and frees every tensor after
+// its last use so that big models run in bounded memory.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "core/graph.h"
+
+namespace nnc {
+
+// Looks up a value captured by a subgraph in the enclosing scopes; nullptr if not found.
+using OuterLookup = std::function<const Tensor*(const std::string& name)>;
+
+// Called after each node with each of its outputs (for `--dump-tensor`, `nnc compare`).
+using TensorTap = std::function<void(const Node&, int output_index, const Tensor&)>;
+
+struct InterpreterOptions {
+  TensorTap tap;
+  // Also keep every intermediate alive until the end (tests, debugging).
+  bool keep_intermediates = false;
+};
+
+// Runs `graph` on `inputs` (one per graph input, in order) and returns its outputs in order.
+// Throws BadInput when an input's dtype or shape disagrees with the graph's declaration.
+std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> inputs,
+                                  const InterpreterOptions& options = {},
+                                  const OuterLookup& outer = nullptr);
+
+// Runs one node's kernel on concrete inputs: infer, allocate, compute. `inputs` holds nullptr
+// for omitted optional inputs. Used by the interpreter and by constant folding.
+std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> inputs, int opset,
+                             const OuterLookup& outer = nullptr);
+
+}  // namespace nnc

@@ -1,0 +1,43 @@
+// passes/pass_report.h — what a pass returns: how many rewrites it made, and why it refused
+// the others. The pass manager prints it (-v: summary, -vv: every rewrite and refusal).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/graph.h"
+
+namespace nnc {
+
+class PassReport {
+ public:
+  explicit PassReport(std::string pass_name) : pass_(std::move(pass_name)) {}
+
+  template <typename... Args>
+  void rewrote(const Node& node, fmt::format_string<Args...> format, Args&&... args) {
+    ++rewrites_;
+    notes_.push_back(fmt::format("rewrote '{}': {}", node.name, fmt::format(format, std::forward<Args>(args)...)));
+  }
+  template <typename... Args>
+  void refused(const Node& node, fmt::format_string<Args...> format, Args&&... args) {
+    notes_.push_back(fmt::format("refused '{}': {}", node.name, fmt::format(format, std::forward<Args>(args)...)));
+  }
+  template <typename... Args>
+  void summary(fmt::format_string<Args...> format, Args&&... args) {
+    summary_ = fmt::format(format, std::forward<Args>(args)...);
+  }
+
+  const std::string& pass() const { return pass_; }
+  int rewrites() const { return rewrites_; }
+  bool changed() const { return rewrites_ > 0; }
+  const std::vector<std::string>& notes() const { return notes_; }
+  const std::string& summary_text() const { return summary_; }
+
+ private:
+  std::string pass_;
+  int rewrites_ = 0;
+  std::vector<std::string> notes_;
+  std::string summary_;
+};
+
+}  // namespace nnc
