@@ -1,1 +1,82 @@
-// placeholder
+#include "core/api.h"
+
+#include <fstream>
+
+#include "core/ir_text.h"
+#include "importers/onnx/onnx_importer.h"
+#include "ops/interpreter.h"
+#include "ops/shape_inference.h"
+
+namespace nnc {
+namespace fs = std::filesystem;
+
+std::vector<std::string> Model::input_names() const {
+  std::vector<std::string> names;
+  for (ValueId id : graph_.inputs) names.push_back(graph_.value(id).name);
+  return names;
+}
+
+std::vector<std::string> Model::output_names() const {
+  std::vector<std::string> names;
+  for (ValueId id : graph_.outputs) names.push_back(graph_.value(id).name);
+  return names;
+}
+
+Model load_model(const fs::path& path, const LoadOptions& options) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) bad_input("{}: no such file", path.string());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) bad_input("{}: cannot open file", path.string());
+  std::string head(64, '\0');
+  in.read(head.data(), std::streamsize(head.size()));
+  head.resize(size_t(in.gcount()));
+  const std::string_view trimmed = std::string_view(head).substr(std::min(head.size(), head.find_first_not_of(" \t\r\n#")));
+  if (head.starts_with("NNCPLAN"))
+    bad_input("{}: this is an nnc plan file; plans are not supported by this build", path.string());
+  if (trimmed.starts_with("graph ") || head.starts_with("#")) {
+    in.seekg(0);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Graph g = parse_ir(text, path.string());
+    for (const auto& [name, dims] : options.input_shapes) {
+      const ValueId id = g.find(name);
+      if (id == kNoValue || g.value(id).kind != ValueKind::Input) bad_input("--input-shape names '{}', which is not an input", name);
+      g.value(id).type.shape = Shape(dims);
+    }
+    try {
+      infer_types(g);
+      verify(g, /*from_file=*/true);
+    } catch (const Error& e) {
+      throw with_context(e, path.string() + ": ");
+    }
+    return Model(std::move(g), path.string());
+  }
+  ImportOptions import_options;
+  import_options.input_shapes = options.input_shapes;
+  import_options.fold_constants = options.fold_constants;
+  return Model(import_onnx_file(path, import_options), path.string());
+}
+
+std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs) const {
+  const Graph& g = model_.graph();
+  std::vector<Tensor> ordered;
+  for (ValueId id : g.inputs) {
+    const std::string& name = g.value(id).name;
+    const auto it = inputs.find(name);
+    if (it == inputs.end()) bad_input("input '{}' ({}) is not given", name, to_string(g.type(id)));
+    ordered.push_back(it->second);
+  }
+  for (const auto& [name, tensor] : inputs) {
+    const ValueId id = g.find(name);
+    if (id == kNoValue || g.value(id).kind != ValueKind::Input) {
+      std::string names;
+      for (ValueId in : g.inputs) names += (names.empty() ? "" : ", ") + g.value(in).name;
+      bad_input("'{}' is not an input of the model (inputs: {})", name, names);
+    }
+  }
+  const std::vector<Tensor> results = run_reference(g, ordered);
+  std::map<std::string, Tensor> out;
+  for (size_t i = 0; i < results.size(); ++i) out.emplace(g.value(g.outputs[i]).name, results[i]);
+  return out;
+}
+
+}  // namespace nnc

@@ -5,6 +5,23 @@
 #include "ops/op_def.h"
 
 namespace nnc {
+namespace {
+
+// Names that the node's subgraphs (at any depth) read from enclosing scopes.
+std::vector<std::string> captured_names(const Node& node) {
+  std::vector<std::string> names;
+  for (const Attribute& a : node.attrs) {
+    const auto* sub = std::get_if<std::shared_ptr<Graph>>(&a.value);
+    if (!sub || !*sub) continue;
+    for (const Value& v : (*sub)->values)
+      if (v.kind == ValueKind::Outer) names.push_back(v.name);
+    for (const Node& inner : (*sub)->nodes)
+      for (std::string& name : captured_names(inner)) names.push_back(std::move(name));
+  }
+  return names;
+}
+
+}  // namespace
 
 std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> inputs, int opset,
                              const OuterLookup& outer) {
@@ -20,7 +37,8 @@ std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> in
 
   std::vector<Tensor> outputs;
   outputs.reserve(node.outputs.size());
-  for (size_t i = 0; i < node.outputs.size(); ++i) {
+  if (def.allocates_outputs) outputs.resize(node.outputs.size());
+  for (size_t i = 0; i < node.outputs.size() && !def.allocates_outputs; ++i) {
     const TensorType& t = output_types[i];
     if (!t.shape.fully_known())
       fail(ErrorKind::Internal, "{}: output {} has shape {} after inference on concrete inputs",
@@ -59,11 +77,17 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
     slots[size_t(graph.inputs[i])] = t;
   }
 
-  // Last node that reads each value, so tensors can be freed as soon as they are dead.
+  // Last node that reads each value, so tensors can be freed as soon as they are dead. A value
+  // captured by a node's subgraph counts as read by that node.
   std::vector<int> last_use(graph.values.size(), -1);
-  for (size_t n = 0; n < graph.nodes.size(); ++n)
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
     for (ValueId v : graph.nodes[n].inputs)
       if (v != kNoValue) last_use[size_t(v)] = int(n);
+    for (const std::string& name : captured_names(graph.nodes[n])) {
+      const ValueId v = graph.find(name);
+      if (v != kNoValue) last_use[size_t(v)] = int(n);
+    }
+  }
   for (ValueId v : graph.outputs) last_use[size_t(v)] = int(graph.nodes.size());
 
   auto get = [&](ValueId id) -> const Tensor* {

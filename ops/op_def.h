@@ -95,6 +95,9 @@ struct OpDef {
   std::vector<LegacyAttr> legacy;
   UpgradeFn upgrade = nullptr;
   int since_opset = 1;  // the importer refuses nodes from older opsets than this
+  // The kernel assigns k.out(i) itself (If, Loop: output shapes are known only after running
+  // the body). Everyone else gets outputs allocated from infer().
+  bool allocates_outputs = false;
 };
 
 const OpDef& op_def(OpKind kind);

@@ -1,5 +1,256 @@
+// tools/cli/inspect_run.cpp — `nnc inspect` and `nnc run`.
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "core/api.h"
+#include "core/ir_text.h"
+#include "core/npy.h"
+#include "importers/onnx/tensor_proto.h"
+#include "models/image_io.h"
+#include "ops/cost.h"
 #include "tools/cli/commands.h"
+
 namespace nnc::cli {
-int cmd_inspect(const std::vector<std::string>&) { usage_error("not yet"); }
-int cmd_run(const std::vector<std::string>&) { usage_error("not yet"); }
+namespace fs = std::filesystem;
+namespace {
+
+// "name:1x3x320x320" (repeatable) -> {"name": {1,3,320,320}}.
+std::map<std::string, Dims> parse_input_shapes(const std::vector<std::string>& specs) {
+  std::map<std::string, Dims> out;
+  for (const std::string& spec : specs) {
+    const size_t colon = spec.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+      usage_error("--input-shape expects NAME:DxDxD (e.g. input:1x3x320x320), got '{}'", spec);
+    Dims dims;
+    std::string rest = spec.substr(colon + 1);
+    size_t start = 0;
+    while (start <= rest.size()) {
+      const size_t x = rest.find('x', start);
+      const std::string part = rest.substr(start, x == std::string::npos ? std::string::npos : x - start);
+      char* end = nullptr;
+      const long long d = std::strtoll(part.c_str(), &end, 10);
+      if (part.empty() || *end != 0 || d < 0 || d > (1ll << 40)) usage_error("--input-shape: bad dimension '{}' in '{}'", part, spec);
+      dims.push_back(d);
+      if (x == std::string::npos) break;
+      start = x + 1;
+    }
+    out[spec.substr(0, colon)] = dims;
+  }
+  return out;
 }
+
+std::string human_count(double v) {
+  if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);
+  if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
+  if (v >= 1e3) return fmt::format("{:.2f} K", v / 1e3);
+  return fmt::format("{:.0f}", v);
+}
+
+std::array<float, 3> parse_triple(const std::string& option, const std::string& text) {
+  std::array<float, 3> out{};
+  int count = 0;
+  size_t start = 0;
+  while (start <= text.size() && count < 4) {
+    const size_t comma = text.find(',', start);
+    const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    char* end = nullptr;
+    const float v = std::strtof(part.c_str(), &end);
+    if (part.empty() || *end != 0) usage_error("{} expects one or three numbers separated by commas, got '{}'", option, text);
+    if (count < 3) out[size_t(count)] = v;
+    ++count;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (count == 1) out = {out[0], out[0], out[0]};
+  else if (count != 3) usage_error("{} expects one or three numbers, got '{}'", option, text);
+  return out;
+}
+
+std::string safe_file_name(const std::string& name) {
+  std::string out = name;
+  for (char& c : out)
+    if (!(std::isalnum(uint8_t(c)) || c == '.' || c == '_' || c == '-')) c = '_';
+  return out;
+}
+
+Tensor random_input(const Graph& g, ValueId id, uint32_t seed) {
+  const TensorType& type = g.type(id);
+  if (!type.shape.fully_known())
+    bad_input("input '{}' has shape {}; give concrete dims with --input-shape {}:...", g.value(id).name,
+              to_string(type.shape), g.value(id).name);
+  Tensor t(type.dtype, type.shape.concrete());
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  visit_dtype(t.dtype(), [&]<typename T>() {
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i)
+      p[i] = is_float(t.dtype()) ? from_double<T>(uniform(rng)) : from_double<T>(std::floor((uniform(rng) + 1) * 5));
+  });
+  return t;
+}
+
+Tensor load_input(const Graph& g, ValueId id, const std::string& file, const Args& args, uint32_t seed) {
+  if (file == "random") return random_input(g, id, seed);
+  const fs::path path(file);
+  if (!fs::exists(path)) bad_input("--input {}: no such file", file);
+  const std::string ext = path.extension().string();
+  if (ext == ".npy") return read_npy(path);
+  if (ext == ".pb") return onnx_import::read_tensor_proto_file(path);
+  Preprocess pre;
+  if (args.has("--mean")) pre.mean = parse_triple("--mean", args.get("--mean"));
+  if (args.has("--std")) pre.std = parse_triple("--std", args.get("--std"));
+  if (args.has("--size")) {
+    const std::string s = args.get("--size");
+    int w = 0, h = 0;
+    if (std::sscanf(s.c_str(), "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0) usage_error("--size expects WxH, got '{}'", s);
+    pre.size = {w, h};
+  } else if (const Shape& shape = g.type(id).shape; shape.rank() == 4 && shape.dims[2].known() && shape.dims[3].known()) {
+    pre.size = {int(shape.dims[3].value), int(shape.dims[2].value)};  // the model's own input size
+  }
+  return image_to_tensor(read_image(path), pre);
+}
+
+std::string stats(const Tensor& t) {
+  if (t.numel() == 0) return "(empty)";
+  double lo = INFINITY, hi = -INFINITY, sum = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const double v = t.get_double(i);
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    sum += v;
+  }
+  return fmt::format("min {:<10.4g} max {:<10.4g} mean {:.4g}", lo, hi, sum / double(t.numel()));
+}
+
+}  // namespace
+
+int cmd_inspect(const std::vector<std::string>& argv) {
+  const Args args(argv, {"--ir", "--no-fold"}, {"--input-shape"});
+  if (args.help()) {
+    fmt::print(
+        "usage: nnc inspect MODEL [--ir] [--input-shape NAME:DxD...] [--no-fold]\n\n"
+        "MODEL is an .onnx file or an IR text file. Prints inputs, outputs, the op histogram,\n"
+        "parameter count and estimated FLOPs; --ir prints the IR text instead (it parses back\n"
+        "identically). --no-fold shows the graph before constant and shape folding.\n");
+    return 0;
+  }
+  if (args.positionals().size() != 1) usage_error("nnc inspect MODEL (see --help)");
+  LoadOptions options{parse_input_shapes(args.all("--input-shape")), !args.flag("--no-fold")};
+  const Model model = load_model(args.positionals()[0], options);
+  const Graph& g = model.graph();
+  if (args.flag("--ir")) {
+    fmt::print("{}", print_ir(g));
+    return 0;
+  }
+  fmt::print("model   {}\ngraph   {} (opset {})\n\ninputs\n", model.source(), g.name, g.opset);
+  for (ValueId id : g.inputs) fmt::print("  {:<24} {}\n", g.value(id).name, to_string(g.type(id)));
+  fmt::print("outputs\n");
+  for (ValueId id : g.outputs) fmt::print("  {:<24} {}\n", g.value(id).name, to_string(g.type(id)));
+
+  std::map<std::string, int> histogram;
+  double flops = 0;
+  for (const Node& n : g.nodes) {
+    ++histogram[std::string(op_name(n.op))];
+    flops += estimate_flops(g, n);
+  }
+  std::vector<std::pair<int, std::string>> sorted;
+  for (const auto& [op, count] : histogram) sorted.emplace_back(-count, op);
+  std::sort(sorted.begin(), sorted.end());
+  fmt::print("\nops ({} nodes)\n", g.nodes.size());
+  for (const auto& [count, op] : sorted) fmt::print("  {:<24} {}\n", op, -count);
+
+  double parameters = 0, bytes = 0;
+  for (ValueId id : g.consts()) {
+    const TensorType& t = g.type(id);
+    if (!t.shape.fully_known()) continue;
+    parameters += double(product(t.shape.concrete()));
+    bytes += double(product(t.shape.concrete())) * double(dtype_size(t.dtype));
+  }
+  fmt::print("\nparameters  {} ({} in {} constants, {:.1f} MiB)\n", human_count(parameters),
+             fmt::format("{:.0f}", parameters), g.consts().size(), bytes / (1 << 20));
+  fmt::print("FLOPs       {}FLOP per run (2 per multiply-add in Conv/MatMul/Gemm, 1 per output element elsewhere)\n",
+             human_count(flops));
+  return 0;
+}
+
+int cmd_run(const std::vector<std::string>& argv) {
+  const Args args(argv, {"--quiet"},
+                  {"--input", "--save-outputs", "--input-shape", "--mean", "--std", "--size", "--save-png", "--seed"});
+  if (args.help()) {
+    fmt::print(
+        "usage: nnc run MODEL --input NAME=FILE [--input ...] [--save-outputs DIR] [--save-png NAME=FILE.png]\n"
+        "               [--input-shape NAME:DxD...] [--mean M] [--std S] [--size WxH] [--seed N]\n\n"
+        "FILE is a .npy, an ONNX TensorProto .pb, an image (PNG/JPEG/BMP) or `random`.\n"
+        "Images become f32[1,3,H,W]: resized to --size (default: the model's input size), scaled to\n"
+        "[0,1], then (x - mean) / std per channel (--mean 0.485,0.456,0.406 --std 0.229,0.224,0.225\n"
+        "for ImageNet). Inputs not given are an error; `random` fills uniform [-1,1] (seeded).\n"
+        "Prints each output's shape and min/max/mean, and the inference time.\n"
+        "--save-outputs DIR writes DIR/<name>.npy per output (characters outside [A-Za-z0-9._-]\n"
+        "become _); --save-png NAME=FILE writes output NAME as a min-max normalised grayscale PNG.\n");
+    return 0;
+  }
+  if (args.positionals().size() != 1) usage_error("nnc run MODEL --input NAME=FILE ... (see --help)");
+  const Model model = load_model(args.positionals()[0], {parse_input_shapes(args.all("--input-shape")), true});
+  const Graph& g = model.graph();
+
+  std::map<std::string, std::string> files;
+  for (const std::string& spec : args.all("--input")) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos) {
+      if (g.inputs.size() != 1) usage_error("--input expects NAME=FILE when the model has {} inputs", g.inputs.size());
+      files[g.value(g.inputs[0]).name] = spec;  // a single-input model may omit the name
+    } else {
+      files[spec.substr(0, eq)] = spec.substr(eq + 1);
+    }
+  }
+  const uint32_t seed = uint32_t(args.get_int("--seed", 0, 0, 1 << 30));
+  std::map<std::string, Tensor> inputs;
+  for (const auto& [name, file] : files) {
+    const ValueId id = g.find(name);
+    if (id == kNoValue || g.value(id).kind != ValueKind::Input) {
+      std::string names;
+      for (ValueId in : g.inputs) names += (names.empty() ? "" : ", ") + g.value(in).name;
+      bad_input("--input names '{}', which is not an input of the model (inputs: {})", name, names);
+    }
+    inputs[name] = load_input(g, id, file, args, seed + uint32_t(inputs.size()));
+  }
+  for (ValueId id : g.inputs)
+    if (!inputs.contains(g.value(id).name))
+      bad_input("input '{}' ({}) is not given; pass --input {}=FILE (or =random)", g.value(id).name,
+                to_string(g.type(id)), g.value(id).name);
+
+  const Session session(model);
+  const auto start = std::chrono::steady_clock::now();
+  const std::map<std::string, Tensor> outputs = session.run(inputs);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+  for (ValueId id : g.outputs) {
+    const std::string& name = g.value(id).name;
+    const Tensor& t = outputs.at(name);
+    fmt::print("{:<20} {:<22} {}\n", name, to_string(t.type()), stats(t));
+  }
+  fmt::print("inference: {:.1f} ms (reference kernels, 1 thread)\n", ms);
+
+  if (args.has("--save-outputs")) {
+    const fs::path dir = args.get("--save-outputs");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) fail(ErrorKind::Runtime, "--save-outputs: cannot create {}: {}", dir.string(), ec.message());
+    for (const auto& [name, t] : outputs) write_npy(dir / (safe_file_name(name) + ".npy"), t);
+    fmt::print("wrote {} outputs to {}/\n", outputs.size(), dir.string());
+  }
+  for (const std::string& spec : args.all("--save-png")) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos) usage_error("--save-png expects NAME=FILE.png, got '{}'", spec);
+    const auto it = outputs.find(spec.substr(0, eq));
+    if (it == outputs.end()) bad_input("--save-png names '{}', which is not an output", spec.substr(0, eq));
+    write_grayscale_png(spec.substr(eq + 1), it->second);
+    fmt::print("wrote {}\n", spec.substr(eq + 1));
+  }
+  return 0;
+}
+
+}  // namespace nnc::cli

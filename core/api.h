@@ -1,0 +1,58 @@
+// core/api.h — the embedding API: load a model, create a session, run with named tensors.
+//
+//   nnc::Model model = nnc::load_model("u2netp.onnx");
+//   nnc::Session session(model);
+//   nnc::Tensor image(nnc::DType::F32, {1, 3, 320, 320});
+//   std::map<std::string, nnc::Tensor> out = session.run({{"input", image}});
+//   const float* mask = out.at("d0").data<float>();
+//
+// Errors are nnc::Error (core/error.h) with a kind and a message naming the file and node.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/graph.h"
+#include "core/tensor.h"
+
+namespace nnc {
+
+struct LoadOptions {
+  // Fixes symbolic input dims: {"input", {1, 3, 320, 320}}.
+  std::map<std::string, Dims> input_shapes;
+  // Fold constants and shape subgraphs at load time (the graph as written when false).
+  bool fold_constants = true;
+};
+
+// A loaded model: the verified IR graph with every type inferred.
+class Model {
+ public:
+  explicit Model(Graph graph, std::string source = "") : graph_(std::move(graph)), source_(std::move(source)) {}
+  const Graph& graph() const { return graph_; }
+  const std::string& source() const { return source_; }
+  std::vector<std::string> input_names() const;
+  std::vector<std::string> output_names() const;
+
+ private:
+  Graph graph_;
+  std::string source_;
+};
+
+// Loads an ONNX model (.onnx) or an IR text file (recognised by content, not extension).
+Model load_model(const std::filesystem::path& path, const LoadOptions& options = {});
+
+// Runs a model. Today every node runs its reference kernel; optimized plans will plug in here.
+class Session {
+ public:
+  explicit Session(const Model& model) : model_(model) {}
+  // Every graph input must be given, by name; returns every graph output by name.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs) const;
+
+ private:
+  const Model& model_;
+};
+
+}  // namespace nnc

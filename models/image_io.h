@@ -1,0 +1,40 @@
+// models/image_io.h — images in and out of tensors (PNG/JPEG/BMP via stb_image, PNG out via
+// stb_image_write), with the usual preprocessing: resize, scale to [0,1], mean/std, HWC->NCHW.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace nnc {
+
+struct Image {
+  int width = 0, height = 0, channels = 0;  // channels 1, 3 or 4
+  std::vector<uint8_t> pixels;              // row-major, interleaved
+};
+
+// Largest image nnc decodes (width * height); bigger files are refused before decoding.
+inline constexpr int64_t kMaxImagePixels = int64_t(1) << 28;
+
+// Decodes an image file to 3 channels (RGB; grayscale is replicated).
+Image read_image(const std::filesystem::path& path);
+// Bilinear resize with half-pixel centres (as PIL and PyTorch's align_corners=False).
+Image resize_image(const Image& image, int width, int height);
+
+struct Preprocess {
+  std::optional<std::pair<int, int>> size;  // width, height; else the image's own size
+  std::array<float, 3> mean{0, 0, 0};
+  std::array<float, 3> std{1, 1, 1};
+};
+// RGB image -> f32[1,3,H,W] with (pixel/255 - mean) / std.
+Tensor image_to_tensor(const Image& image, const Preprocess& pre);
+
+// Writes a single-channel map (any shape whose last two dims are H, W and that holds one
+// plane) as an 8-bit grayscale PNG, min-max normalised.
+void write_grayscale_png(const std::filesystem::path& path, const Tensor& map);
+void write_png(const std::filesystem::path& path, const Image& image);
+
+}  // namespace nnc

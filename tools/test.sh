@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds nnc and runs every test, ending with ctest's summary.
+#   tools/test.sh             Release build in build/: unit, malformed-input, conformance and
+#                             golden-model tests.
+#   tools/test.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/:
+#                             the unit and malformed-input tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--sanitize" ]; then
+  BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo tools/build.sh -DNNC_SANITIZE=ON
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  ctest --test-dir build-asan --output-on-failure -L 'unit|malformed' -j"$(nproc)"
+else
+  tools/build.sh
+  ctest --test-dir build --output-on-failure -j"$(nproc)"
+fi
