@@ -155,7 +155,7 @@ void print_graph(const Graph& g, const std::string& indent, std::string& out) {
     for (size_t i = 0; i < n.attrs.size(); ++i)
       r.attrs += (i ? " " : "") + n.attrs[i].name + "=" + attr_text(n.attrs[i].value);
     const bool own_name_only = n.sources.size() == 1 && !n.outputs.empty() && n.outputs[0] != kNoValue &&
-                               n.sources[0] == g.value(n.outputs[0]).name;
+                               sanitize_name(n.sources[0]) == g.value(n.outputs[0]).name;
     if (!n.sources.empty() && !own_name_only) r.comment = fmt::format("# from {}", fmt::join(n.sources, ", "));
     rows.push_back(std::move(r));
   }
@@ -208,6 +208,13 @@ bool is_bare_name(std::string_view name) {
   for (char c : name)
     if (!(std::isalnum(uint8_t(c)) || c == '_' || c == '.' || c == ':' || c == '/' || c == '-')) return false;
   return true;
+}
+
+std::string sanitize_name(std::string_view onnx_name) {
+  while (!onnx_name.empty() && onnx_name.front() == '/') onnx_name.remove_prefix(1);
+  std::string out;
+  for (char c : onnx_name) out += c == '/' ? '.' : (std::isalnum(uint8_t(c)) || c == '_' || c == '.' || c == ':' || c == '-') ? c : '_';
+  return out.empty() ? "_" : out;
 }
 
 uint32_t crc32(const void* data, size_t size) {

@@ -34,5 +34,7 @@ Graph parse_ir(const std::string& text, const std::string& source_name = "<ir>")
 uint32_t crc32(const void* data, size_t size);
 // True if `name` can be printed without quotes after % or @.
 bool is_bare_name(std::string_view name);
+// An ONNX node name as an IR value name: "/stage1/conv/Conv" -> "stage1.conv.Conv".
+std::string sanitize_name(std::string_view onnx_name);
 
 }  // namespace nnc

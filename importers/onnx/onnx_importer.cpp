@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "core/ir_text.h"
 #include "importers/onnx/tensor_proto.h"
 #include "onnx/onnx.pb.h"
 #include "ops/op_def.h"
@@ -64,6 +65,36 @@ bool equal_simple(const AttrValue& a, const AttrValue& b) {
   if (const auto* x = std::get_if<std::vector<float>>(&a)) return *x == std::get<std::vector<float>>(b);
   if (const auto* x = std::get_if<std::vector<std::string>>(&a)) return *x == std::get<std::vector<std::string>>(b);
   return false;
+}
+
+// Names every intermediate value after the node that produces it ("/stage1/conv/Conv" ->
+// %stage1.conv.Conv), so the IR text reads like the model's module tree rather than exporter
+// numbering ("onnx::Conv_123"). Graph inputs and outputs keep their ONNX names (users refer to
+// them), and so do values a subgraph captures by name.
+void name_values_after_nodes(Graph& g) {
+  std::set<std::string> captured;
+  std::vector<const Graph*> stack;
+  for (const Node& n : g.nodes)
+    for (const Attribute& a : n.attrs)
+      if (const auto* sub = std::get_if<std::shared_ptr<Graph>>(&a.value); sub && *sub) stack.push_back(sub->get());
+  while (!stack.empty()) {
+    const Graph* sub = stack.back();
+    stack.pop_back();
+    for (const Value& v : sub->values)
+      if (v.kind == ValueKind::Outer) captured.insert(v.name);
+    for (const Node& n : sub->nodes)
+      for (const Attribute& a : n.attrs)
+        if (const auto* inner = std::get_if<std::shared_ptr<Graph>>(&a.value); inner && *inner) stack.push_back(inner->get());
+  }
+  for (const Node& n : g.nodes) {
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+      const ValueId id = n.outputs[i];
+      if (id == kNoValue || g.is_output(id) || captured.contains(g.value(id).name)) continue;
+      const std::string base = sanitize_name(n.name) + (i == 0 ? "" : fmt::format(".{}", i));
+      if (g.value(id).name == base) continue;
+      g.rename_value(id, g.unique_value_name(base));
+    }
+  }
 }
 
 class Importer {
@@ -124,6 +155,7 @@ Graph Importer::import_model(const onnx::ModelProto& model) {
     if (g.find(name) == kNoValue || g.value(g.find(name)).kind != ValueKind::Input)
       bad_input("--input-shape names '{}', which is not an input of the model", name);
 
+  name_values_after_nodes(g);
   infer_types(g);
   if (options_.fold_constants) {
     // Folding a shape read can make the next node's inputs constant; repeat until stable.
