@@ -81,6 +81,22 @@ extern const OpDef kQuantizeLinear, kDequantizeLinear, kDynamicQuantizeLinear;
 extern const OpDef kConvInteger, kMatMulInteger, kQLinearConv, kQLinearMatMul;
 // ops/loss.cpp
 extern const OpDef kNegativeLogLikelihoodLoss, kSoftmaxCrossEntropyLoss;
+// ops/optimizers.cpp
+extern const OpDef kAdagrad, kAdam, kMomentum;
+// ops/recurrent.cpp
+extern const OpDef kRNN, kGRU, kLSTM;
+// ops/signal.cpp
+extern const OpDef kDFT, kSTFT, kHannWindow, kHammingWindow, kBlackmanWindow, kMelWeightMatrix;
+// ops/unique.cpp
+extern const OpDef kUnique;
+// ops/det.cpp
+extern const OpDef kDet;
+// ops/max_unpool.cpp
+extern const OpDef kMaxUnpool;
+// ops/roi_align.cpp
+extern const OpDef kRoiAlign;
+// ops/tfidf.cpp
+extern const OpDef kTfIdfVectorizer;
 
 namespace {
 const OpDef* const kAllOps[] = {
@@ -158,6 +174,22 @@ const OpDef* const kAllOps[] = {
     &kConvInteger, &kMatMulInteger, &kQLinearConv, &kQLinearMatMul,
     // ops/loss.cpp
     &kNegativeLogLikelihoodLoss, &kSoftmaxCrossEntropyLoss,
+    // ops/optimizers.cpp
+    &kAdagrad, &kAdam, &kMomentum,
+    // ops/recurrent.cpp
+    &kRNN, &kGRU, &kLSTM,
+    // ops/signal.cpp
+    &kDFT, &kSTFT, &kHannWindow, &kHammingWindow, &kBlackmanWindow, &kMelWeightMatrix,
+    // ops/unique.cpp
+    &kUnique,
+    // ops/det.cpp
+    &kDet,
+    // ops/max_unpool.cpp
+    &kMaxUnpool,
+    // ops/roi_align.cpp
+    &kRoiAlign,
+    // ops/tfidf.cpp
+    &kTfIdfVectorizer,
 };
 
 // kAllOps in OpKind order, checked once.

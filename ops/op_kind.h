@@ -44,8 +44,14 @@ namespace nnc {
   /* quantization */                                                                            \
   X(QuantizeLinear) X(DequantizeLinear) X(DynamicQuantizeLinear) X(ConvInteger)                  \
   X(MatMulInteger) X(QLinearConv) X(QLinearMatMul)                                               \
-  /* losses (ONNX tests them; cheap) */                                                          \
-  X(NegativeLogLikelihoodLoss) X(SoftmaxCrossEntropyLoss)
+  /* losses and optimizer steps (ONNX tests them; cheap) */                                     \
+  X(NegativeLogLikelihoodLoss) X(SoftmaxCrossEntropyLoss) X(Adagrad) X(Adam) X(Momentum)        \
+  /* recurrent networks */                                                                       \
+  X(RNN) X(GRU) X(LSTM)                                                                          \
+  /* signal processing */                                                                        \
+  X(DFT) X(STFT) X(HannWindow) X(HammingWindow) X(BlackmanWindow) X(MelWeightMatrix)             \
+  /* less common tensor ops */                                                                   \
+  X(Unique) X(Det) X(MaxUnpool) X(RoiAlign) X(TfIdfVectorizer)
 
 enum class OpKind : uint16_t {
 #define NNC_OP_ENUM(name) name,
