@@ -43,6 +43,15 @@ std::vector<fs::path> sorted_files(const fs::path& dir, const std::string& prefi
   return out;
 }
 
+// ONNX 1.12's test data stores bfloat16 tensors as UINT16 bit patterns; read them as bf16 where
+// the model expects bf16.
+Tensor as_bfloat16_if(const Tensor& t, DType wanted) {
+  if (wanted != DType::BF16 || t.dtype() != DType::U16) return t;
+  Tensor out(DType::BF16, t.dims());
+  std::memcpy(out.bytes(), t.bytes(), t.nbytes());
+  return out;
+}
+
 Result run_test(const fs::path& dir) {
   std::vector<fs::path> data_sets;
   for (const auto& entry : fs::directory_iterator(dir))
@@ -67,10 +76,12 @@ Result run_test(const fs::path& dir) {
       for (const fs::path& p : sorted_files(set, "output_")) expected.push_back(onnx_import::read_tensor_proto_file(p));
       if (inputs.size() != graph.inputs.size())
         return {Outcome::Fail, fmt::format("{} inputs in the data but the graph has {}", inputs.size(), graph.inputs.size())};
+      for (size_t i = 0; i < inputs.size(); ++i) inputs[i] = as_bfloat16_if(inputs[i], graph.type(graph.inputs[i]).dtype);
       const std::vector<Tensor> outputs = run_reference(graph, inputs);
       if (outputs.size() != expected.size())
         return {Outcome::Fail, fmt::format("{} outputs but {} expected", outputs.size(), expected.size())};
       for (size_t i = 0; i < outputs.size(); ++i) {
+        expected[i] = as_bfloat16_if(expected[i], outputs[i].dtype());
         const std::string why = explain_mismatch(outputs[i], expected[i], 1e-3, 1e-7);
         if (!why.empty())
           return {Outcome::Fail, fmt::format("{}: output {} ('{}'): {}", set.filename().string(), i,
