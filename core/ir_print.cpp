@@ -155,7 +155,7 @@ void print_graph(const Graph& g, const std::string& indent, std::string& out) {
     for (size_t i = 0; i < n.attrs.size(); ++i)
       r.attrs += (i ? " " : "") + n.attrs[i].name + "=" + attr_text(n.attrs[i].value);
     const bool own_name_only = n.sources.size() == 1 && !n.outputs.empty() && n.outputs[0] != kNoValue &&
-                               sanitize_name(n.sources[0]) == g.value(n.outputs[0]).name;
+                               (n.sources[0] == g.value(n.outputs[0]).name || sanitize_name(n.sources[0]) == g.value(n.outputs[0]).name);
     if (!n.sources.empty() && !own_name_only) r.comment = fmt::format("# from {}", fmt::join(n.sources, ", "));
     rows.push_back(std::move(r));
   }
