@@ -27,8 +27,10 @@ void copy_input0(KernelContext& k) { copy_bytes(k.in(0), k.out(0)); }
 
 // A 1-D i64 input holding a shape or a list of axes.
 std::vector<int64_t> int_list(const Node& n, int input, const Tensor& t, std::string_view what) {
-  if (t.dtype() != DType::I64) node_error(n, "input {} ({}) must be i64, not {}", input, what, dtype_name(t.dtype()));
-  if (t.rank() > 1) node_error(n, "input {} ({}) must be 1-D but has shape {}", input, what, to_string(t.dims()));
+  if (t.dtype() != DType::I64)
+    node_error(n, "input {} ({}) must be i64, not {}", input, what, dtype_name(t.dtype()));
+  if (t.rank() > 1)
+    node_error(n, "input {} ({}) must be 1-D but has shape {}", input, what, to_string(t.dims()));
   return t.to_int_vector();
 }
 
@@ -64,13 +66,14 @@ Dim dim_product(std::span<const Dim> dims) {
 void check_inference_mode(const Node& n, const Tensor* ratio, const Tensor* training_mode) {
   double r = 0.5;
   if (ratio) {
-    if (!is_float(ratio->dtype()) || ratio->numel() != 1) node_error(n, "input 1 (ratio) must be one float");
+    if (!is_float(ratio->dtype()) || ratio->numel() != 1)
+      node_error(n, "input 1 (ratio) must be one float");
     r = ratio->get_double(0);
     if (!(r >= 0 && r < 1)) node_error(n, "ratio is {}; it must be in [0, 1)", r);
   }
   if (training_mode && training_mode->numel() == 1 && training_mode->get_int(0) != 0 && r != 0)
-    fail(ErrorKind::Unsupported, "{}: training_mode=true drops random elements; nnc only runs inference",
-         describe(n));
+    fail(ErrorKind::Unsupported,
+         "{}: training_mode=true drops random elements; nnc only runs inference", describe(n));
 }
 
 std::vector<TensorType> infer_dropout(InferContext& c) {
@@ -91,9 +94,12 @@ Dim inferred_dim(const Node& n, const Shape& in, const std::vector<Dim>& out, si
   int64_t in_count = 1;
   std::multiset<std::string> symbols;
   for (const Dim& d : in.dims) {
-    if (d.known()) in_count *= d.value;
-    else if (!d.symbol.empty()) symbols.insert(d.symbol);
-    else return Dim();
+    if (d.known())
+      in_count *= d.value;
+    else if (!d.symbol.empty())
+      symbols.insert(d.symbol);
+    else
+      return Dim();
   }
   int64_t out_count = 1;
   for (size_t i = 0; i < out.size(); ++i) {
@@ -109,15 +115,17 @@ Dim inferred_dim(const Node& n, const Shape& in, const std::vector<Dim>& out, si
       return Dim();
     }
   }
+  if (!symbols.empty()) {  // an input symbol is left over: [N,3] -> [-1,3] is N
+    if (symbols.size() == 1 && in_count == out_count) return Dim::named(*symbols.begin());
+    return Dim();
+  }
   if (out_count == 0)
-    node_error(n, "cannot infer the -1 in shape {}: the other dims hold 0 elements", to_string(Shape(out)));
+    node_error(n, "cannot infer the -1 in shape {}: the other dims hold 0 elements",
+               to_string(Shape(out)));
   if (in_count % out_count != 0)
-    node_error(n, "cannot reshape {} to {}: {} elements do not split into groups of {}", to_string(in),
-               to_string(Shape(out)), in_count, out_count);
-  const int64_t size = in_count / out_count;
-  if (symbols.empty()) return Dim(size);
-  if (symbols.size() == 1 && size == 1) return Dim::named(*symbols.begin());
-  return Dim();
+    node_error(n, "cannot reshape {} to {}: {} elements do not split into groups of {}",
+               to_string(in), to_string(Shape(out)), in_count, out_count);
+  return Dim(in_count / out_count);
 }
 
 std::vector<TensorType> infer_reshape(InferContext& c) {
@@ -133,23 +141,28 @@ std::vector<TensorType> infer_reshape(InferContext& c) {
   std::optional<size_t> minus_one;
   for (size_t i = 0; i < target.size(); ++i) {
     const int64_t t = target[i];
-    if (t < -1) node_error(c.node, "shape {} has {} at position {}; entries must be >= -1", to_string(target), t, i);
+    if (t < -1)
+      node_error(c.node, "shape [{}] has {} at position {}; entries must be >= -1",
+                 fmt::join(target, ","), t, i);
     if (t == -1) {
-      if (minus_one) node_error(c.node, "shape {} has more than one -1", to_string(target));
+      if (minus_one) node_error(c.node, "shape [{}] has more than one -1", fmt::join(target, ","));
       minus_one = i;
       out.push_back(Dim());
     } else if (t == 0 && !allowzero) {  // 0 copies the input's dim
-      if (!x.shape.rank_known) out.push_back(Dim());
+      if (!x.shape.rank_known)
+        out.push_back(Dim());
       else if (int64_t(i) >= x.rank())
-        node_error(c.node, "shape {} copies dim {} (a 0) but the input {} has rank {}", to_string(target), i,
-                   to_string(x.shape), x.rank());
-      else out.push_back(x.shape.dims[i]);
+        node_error(c.node, "shape [{}] copies dim {} (a 0) but the input {} has rank {}",
+                   fmt::join(target, ","), i, to_string(x.shape), x.rank());
+      else
+        out.push_back(x.shape.dims[i]);
     } else {
       out.push_back(Dim(t));
     }
   }
   if (allowzero && minus_one && std::count(target.begin(), target.end(), 0) > 0)
-    node_error(c.node, "shape {} has both 0 and -1, which allowzero=1 forbids", to_string(target));
+    node_error(c.node, "shape [{}] has both 0 and -1, which allowzero=1 forbids",
+               fmt::join(target, ","));
   if (minus_one) out[*minus_one] = inferred_dim(c.node, x.shape, out, *minus_one);
   const Shape result(out);
   if (result.fully_known() && x.shape.fully_known()) {
@@ -168,10 +181,12 @@ std::vector<TensorType> infer_flatten(InferContext& c) {
   const int rank = x.rank();
   int64_t axis = attr_int(c.node, "axis");
   if (axis < -rank || axis > rank)
-    node_error(c.node, "axis {} is out of range for rank {} (allowed {}..{})", axis, rank, -rank, rank);
+    node_error(c.node, "axis {} is out of range for rank {} (allowed {}..{})", axis, rank, -rank,
+               rank);
   if (axis < 0) axis += rank;
   const std::span<const Dim> dims(x.shape.dims);
-  return {{x.dtype, Shape({dim_product(dims.first(size_t(axis))), dim_product(dims.subspan(size_t(axis)))})}};
+  return {{x.dtype, Shape({dim_product(dims.first(size_t(axis))),
+                           dim_product(dims.subspan(size_t(axis)))})}};
 }
 
 // --- Squeeze, Unsqueeze -----------------------------------------------------------------------
@@ -192,7 +207,8 @@ std::vector<TensorType> infer_squeeze(InferContext& c) {
       if (squeezed[size_t(d)]) node_error(c.node, "axis {} is listed twice in axes", a);
       const Dim& dim = x.shape.dims[size_t(d)];
       if (dim.known() && dim.value != 1)
-        node_error(c.node, "cannot squeeze axis {} of {}: its size is {}, not 1", a, to_string(x.shape), dim.value);
+        node_error(c.node, "cannot squeeze axis {} of {}: its size is {}, not 1", a,
+                   to_string(x.shape), dim.value);
       squeezed[size_t(d)] = true;
     }
   } else {  // no axes: every dim of size 1 goes, which needs every size known
@@ -242,7 +258,7 @@ std::vector<TensorType> infer_expand(InferContext& c) {
   }
   const std::vector<int64_t> target = int_list(c.node, 1, *shape_value, "shape");
   for (int64_t d : target)
-    if (d < 0) node_error(c.node, "shape {} has a negative dim", to_string(target));
+    if (d < 0) node_error(c.node, "shape [{}] has a negative dim", fmt::join(target, ","));
   const Shape shapes[] = {x.shape, Shape(target)};
   const Shape out = broadcast_shapes(c.node, shapes);
   if (out.fully_known()) checked_numel(out.concrete(), x.dtype, describe(c.node));
@@ -265,8 +281,10 @@ void expand_rows(const Tensor& x, Tensor& y) {
   std::vector<int64_t> index(size_t(std::max(rank - 1, 0)), 0);
   int64_t in_offset = 0;
   for (int64_t start = 0; start < y.numel(); start += row) {
-    if (whole_row) std::copy_n(in + in_offset, row, out + start);
-    else std::fill_n(out + start, row, in[in_offset]);
+    if (whole_row)
+      std::copy_n(in + in_offset, row, out + start);
+    else
+      std::fill_n(out + start, row, in[in_offset]);
     for (int d = rank - 2; d >= 0; --d) {  // next row: advance the odometer over outer dims
       const int64_t step = in_dims[size_t(d)] == 1 ? 0 : in_strides[size_t(d)];
       in_offset += step;
@@ -279,10 +297,14 @@ void expand_rows(const Tensor& x, Tensor& y) {
 
 void expand(KernelContext& k) {
   switch (dtype_size(k.in(0).dtype())) {
-    case 1: return expand_rows<uint8_t>(k.in(0), k.out(0));
-    case 2: return expand_rows<uint16_t>(k.in(0), k.out(0));
-    case 4: return expand_rows<uint32_t>(k.in(0), k.out(0));
-    case 8: return expand_rows<uint64_t>(k.in(0), k.out(0));
+    case 1:
+      return expand_rows<uint8_t>(k.in(0), k.out(0));
+    case 2:
+      return expand_rows<uint16_t>(k.in(0), k.out(0));
+    case 4:
+      return expand_rows<uint32_t>(k.in(0), k.out(0));
+    case 8:
+      return expand_rows<uint64_t>(k.in(0), k.out(0));
   }
   check_internal(false, "Expand: unexpected element size");
 }
@@ -304,7 +326,8 @@ std::vector<TensorType> infer_shape(InferContext& c) {
 
 void shape(KernelContext& k) {
   const auto [start, end] = shape_range(k.node, k.in(0).rank());
-  for (int64_t i = start; i < end; ++i) k.out(0).data<int64_t>()[i - start] = k.in(0).dims()[size_t(i)];
+  for (int64_t i = start; i < end; ++i)
+    k.out(0).data<int64_t>()[i - start] = k.in(0).dims()[size_t(i)];
 }
 
 std::vector<TensorType> infer_size(InferContext&) { return {{DType::I64, Shape(Dims{})}}; }
@@ -371,13 +394,15 @@ extern const OpDef kExpand{.kind = OpKind::Expand,
                            .infer = infer_expand,
                            .reference = expand};
 
-extern const OpDef kShape{.kind = OpKind::Shape,
-                          .onnx_name = "Shape",
-                          .attrs = {AttrSpec{"start", AttrType::Int, int64_t{0}},
-                                    AttrSpec{.name = "end", .type = AttrType::Int, .optional = true}},
-                          .infer = infer_shape,
-                          .reference = shape};
+extern const OpDef kShape{
+    .kind = OpKind::Shape,
+    .onnx_name = "Shape",
+    .attrs = {AttrSpec{"start", AttrType::Int, int64_t{0}},
+              AttrSpec{.name = "end", .type = AttrType::Int, .optional = true}},
+    .infer = infer_shape,
+    .reference = shape};
 
-extern const OpDef kSize{.kind = OpKind::Size, .onnx_name = "Size", .infer = infer_size, .reference = size};
+extern const OpDef kSize{
+    .kind = OpKind::Size, .onnx_name = "Size", .infer = infer_size, .reference = size};
 
 }  // namespace nnc
