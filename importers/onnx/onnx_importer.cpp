@@ -129,8 +129,10 @@ Graph Importer::import_model(const onnx::ModelProto& model) {
     fail(ErrorKind::Unsupported, "IR version {} is not supported (nnc reads 3 to {})", model.ir_version(), kMaxIrVersion);
   for (const auto& o : model.opset_import())
     opsets_[o.domain() == "ai.onnx" ? "" : o.domain()] = int(o.version());
-  const int opset = opset_of("");
-  if (opset == 0) bad_input("the model imports no ai.onnx opset");
+  // A model made only of other domains' ops (ai.onnx.preview.training) may import no ai.onnx
+  // opset; a node of the default domain in it is refused in convert_node.
+  if (model.opset_import_size() == 0) bad_input("the model imports no opset");
+  const int opset = opset_of("") == 0 ? kMaxOpset : opset_of("");
   if (opset < kMinOpset || opset > kMaxOpset)
     fail(ErrorKind::Unsupported, "opset {} is not supported (nnc reads opsets up to {})", opset, kMaxOpset);
   if (!model.has_graph()) bad_input("the model has no graph");
@@ -356,6 +358,9 @@ void Importer::convert_node(const onnx::NodeProto& proto, int index, Graph& g, c
   }
   node_names_.insert(name);
   const std::string where = fmt::format("node '{}' ({}, opset {})", name, proto.op_type(), opset);
+  if (opset == 0)
+    bad_input("node '{}' ({}) is in domain '{}', which the model does not import", name, proto.op_type(),
+              domain.empty() ? "ai.onnx" : domain);
 
   std::vector<ValueId> outputs;
   for (const std::string& out : proto.output()) {

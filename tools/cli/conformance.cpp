@@ -61,9 +61,11 @@ Result run_test(const fs::path& dir) {
   if (data_sets.empty()) return {Outcome::Fail, "no test_data_set_* directory"};
   try {
     // Fix input shapes from the first data set so shape subgraphs fold as in a real deployment.
+    // Import first: a model whose inputs are sequences or optionals is refused as Unsupported
+    // before its (non-tensor) input files are read.
+    Graph probe = import_onnx_file(dir / "model.onnx", {.fold_constants = false});
     std::vector<Tensor> first_inputs;
     for (const fs::path& p : sorted_files(data_sets[0], "input_")) first_inputs.push_back(onnx_import::read_tensor_proto_file(p));
-    Graph probe = import_onnx_file(dir / "model.onnx", {.fold_constants = false});
     ImportOptions options;
     for (size_t i = 0; i < probe.inputs.size() && i < first_inputs.size(); ++i)
       options.input_shapes[probe.value(probe.inputs[i]).name] = first_inputs[i].dims();
