@@ -6,6 +6,7 @@
 #include "importers/onnx/onnx_importer.h"
 #include "ops/interpreter.h"
 #include "ops/shape_inference.h"
+#include "passes/pipeline.h"
 
 namespace nnc {
 namespace fs = std::filesystem;
@@ -22,7 +23,9 @@ std::vector<std::string> Model::output_names() const {
   return names;
 }
 
-Model load_model(const fs::path& path, const LoadOptions& options) {
+namespace {
+
+Graph load_graph(const fs::path& path, const LoadOptions& options) {
   std::error_code ec;
   if (!fs::exists(path, ec)) bad_input("{}: no such file", path.string());
   std::ifstream in(path, std::ios::binary);
@@ -48,12 +51,24 @@ Model load_model(const fs::path& path, const LoadOptions& options) {
     } catch (const Error& e) {
       throw with_context(e, path.string() + ": ");
     }
-    return Model(std::move(g), path.string());
+    return g;
   }
   ImportOptions import_options;
   import_options.input_shapes = options.input_shapes;
   import_options.fold_constants = options.fold_constants;
-  return Model(import_onnx_file(path, import_options), path.string());
+  return import_onnx_file(path, import_options);
+}
+
+}  // namespace
+
+Model load_model(const fs::path& path, const LoadOptions& options) {
+  Graph g = load_graph(path, options);
+  PipelineOptions pipeline;
+  pipeline.level = options.optimization_level;
+  pipeline.disabled = options.disabled_passes;
+  pipeline.dump_dir = options.dump_passes_dir;
+  run_pipeline(g, pipeline);
+  return Model(std::move(g), path.string());
 }
 
 std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs) const {

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,11 @@ struct LoadOptions {
   std::map<std::string, Dims> input_shapes;
   // Fold constants and shape subgraphs at load time (the graph as written when false).
   bool fold_constants = true;
+  // The pass pipeline run after import (passes/pipeline.h): -O level (0 = none), passes to skip,
+  // and a directory for before/after IR dumps of every pass that changed the graph.
+  int optimization_level = 1;
+  std::set<std::string> disabled_passes;
+  std::filesystem::path dump_passes_dir;
 };
 
 // A loaded model: the verified IR graph with every type inferred.

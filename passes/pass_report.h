@@ -32,12 +32,15 @@ class PassReport {
   bool changed() const { return rewrites_ > 0; }
   const std::vector<std::string>& notes() const { return notes_; }
   const std::string& summary_text() const { return summary_; }
+  double milliseconds() const { return milliseconds_; }
+  void set_milliseconds(double ms) { milliseconds_ = ms; }
 
  private:
   std::string pass_;
   int rewrites_ = 0;
   std::vector<std::string> notes_;
   std::string summary_;
+  double milliseconds_ = 0;
 };
 
 }  // namespace nnc

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <set>
 
 #include "core/api.h"
 #include "core/ir_text.h"
@@ -40,6 +41,31 @@ std::map<std::string, Dims> parse_input_shapes(const std::vector<std::string>& s
     out[spec.substr(0, colon)] = dims;
   }
   return out;
+}
+
+// The flags every command that loads a model shares: -O0..-O3, --disable-pass, --dump-passes.
+const std::set<std::string> kPipelineFlags = {"-O0", "-O1", "-O2", "-O3"};
+const std::set<std::string> kPipelineOptions = {"--disable-pass", "--dump-passes", "--input-shape"};
+constexpr const char* kPipelineHelp =
+    "  -O0..-O3              optimisation level (default -O1; -O0 runs the graph as imported)\n"
+    "  --disable-pass NAME   skip a pass (repeatable)\n"
+    "  --dump-passes DIR     write DIR/NN-<pass>.nnc after every pass that changed the graph\n"
+    "  --input-shape NAME:DxD...  fix symbolic input dims (repeatable)\n";
+
+std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
+  a.insert(b.begin(), b.end());
+  return a;
+}
+
+LoadOptions load_options(const Args& args) {
+  LoadOptions options;
+  options.input_shapes = parse_input_shapes(args.all("--input-shape"));
+  for (int level = 0; level <= 3; ++level)
+    if (args.flag(fmt::format("-O{}", level))) options.optimization_level = level;
+  const std::vector<std::string>& disabled = args.all("--disable-pass");
+  options.disabled_passes = std::set<std::string>(disabled.begin(), disabled.end());
+  options.dump_passes_dir = args.get("--dump-passes");
+  return options;
 }
 
 std::string human_count(double v) {
@@ -128,17 +154,20 @@ std::string stats(const Tensor& t) {
 }  // namespace
 
 int cmd_inspect(const std::vector<std::string>& argv) {
-  const Args args(argv, {"--ir", "--no-fold"}, {"--input-shape"});
+  const Args args(argv, with({"--ir"}, kPipelineFlags), kPipelineOptions);
   if (args.help()) {
     fmt::print(
-        "usage: nnc inspect MODEL [--ir] [--input-shape NAME:DxD...] [--no-fold]\n\n"
+        "usage: nnc inspect MODEL [--ir] [-O0..-O3] [--disable-pass NAME] [--dump-passes DIR]\n"
+        "                   [--input-shape NAME:DxD...]\n\n"
         "MODEL is an .onnx file or an IR text file. Prints inputs, outputs, the op histogram,\n"
         "parameter count and estimated FLOPs; --ir prints the IR text instead (it parses back\n"
-        "identically). --no-fold shows the graph before constant and shape folding.\n");
+        "identically). -O0 shows the graph exactly as imported.\n\n{}",
+        kPipelineHelp);
     return 0;
   }
   if (args.positionals().size() != 1) usage_error("nnc inspect MODEL (see --help)");
-  LoadOptions options{parse_input_shapes(args.all("--input-shape")), !args.flag("--no-fold")};
+  LoadOptions options = load_options(args);
+  options.fold_constants = options.optimization_level > 0;
   const Model model = load_model(args.positionals()[0], options);
   const Graph& g = model.graph();
   if (args.flag("--ir")) {
@@ -177,8 +206,8 @@ int cmd_inspect(const std::vector<std::string>& argv) {
 }
 
 int cmd_run(const std::vector<std::string>& argv) {
-  const Args args(argv, {"--quiet"},
-                  {"--input", "--save-outputs", "--input-shape", "--mean", "--std", "--size", "--save-png", "--seed"});
+  const Args args(argv, kPipelineFlags,
+                  with({"--input", "--save-outputs", "--mean", "--std", "--size", "--save-png", "--seed"}, kPipelineOptions));
   if (args.help()) {
     fmt::print(
         "usage: nnc run MODEL --input NAME=FILE [--input ...] [--save-outputs DIR] [--save-png NAME=FILE.png]\n"
@@ -189,11 +218,12 @@ int cmd_run(const std::vector<std::string>& argv) {
         "for ImageNet). Inputs not given are an error; `random` fills uniform [-1,1] (seeded).\n"
         "Prints each output's shape and min/max/mean, and the inference time.\n"
         "--save-outputs DIR writes DIR/<name>.npy per output (characters outside [A-Za-z0-9._-]\n"
-        "become _); --save-png NAME=FILE writes output NAME as a min-max normalised grayscale PNG.\n");
+        "become _); --save-png NAME=FILE writes output NAME as a min-max normalised grayscale PNG.\n\n{}",
+        kPipelineHelp);
     return 0;
   }
   if (args.positionals().size() != 1) usage_error("nnc run MODEL --input NAME=FILE ... (see --help)");
-  const Model model = load_model(args.positionals()[0], {parse_input_shapes(args.all("--input-shape")), true});
+  const Model model = load_model(args.positionals()[0], load_options(args));
   const Graph& g = model.graph();
 
   std::map<std::string, std::string> files;

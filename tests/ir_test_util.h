@@ -1,0 +1,58 @@
+// tests/ir_test_util.h — helpers for tests written in IR text (house style, section 2.8).
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/ir_text.h"
+#include "ops/interpreter.h"
+#include "ops/shape_inference.h"
+
+namespace nnc::testing {
+
+// Parses IR text and infers every type (hand-written text may leave types to inference).
+inline Graph parse_typed(const std::string& text) {
+  Graph g = parse_ir(text);
+  infer_types(g);
+  return g;
+}
+
+// Splits into lines, drops blank lines, collapses runs of spaces, trims.
+inline std::vector<std::string> normalized_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string collapsed;
+    for (char c : line)
+      if (!(c == ' ' && (collapsed.empty() || collapsed.back() == ' '))) collapsed += c;
+    while (!collapsed.empty() && collapsed.back() == ' ') collapsed.pop_back();
+    if (!collapsed.empty()) out.push_back(collapsed);
+  }
+  return out;
+}
+
+// Checks the graph prints as `expected`: runs of spaces count as one (alignment is cosmetic) and
+// a line ending in `...` matches any line starting with what precedes it.
+inline void expect_ir(const Graph& g, const std::string& expected) {
+  const std::string printed = print_ir(g);
+  const std::vector<std::string> got = normalized_lines(printed);
+  const std::vector<std::string> want = normalized_lines(expected);
+  INFO("printed IR:\n" << printed);
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const std::string& w = want[i];
+    if (w.size() >= 3 && w.compare(w.size() - 3, 3, "...") == 0) {
+      std::string prefix = w.substr(0, w.size() - 3);
+      while (!prefix.empty() && prefix.back() == ' ') prefix.pop_back();
+      CHECK_MESSAGE(got[i].rfind(prefix, 0) == 0, "line " << i + 1 << ": got '" << got[i] << "' want '" << w << "'");
+    } else {
+      CHECK_MESSAGE(got[i] == w, "line " << i + 1 << ": got '" << got[i] << "' want '" << w << "'");
+    }
+  }
+}
+
+}  // namespace nnc::testing
