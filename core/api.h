@@ -28,7 +28,7 @@ struct LoadOptions {
   bool fold_constants = true;
   // The pass pipeline run after import (passes/pipeline.h): -O level (0 = none), passes to skip,
   // and a directory for before/after IR dumps of every pass that changed the graph.
-  int optimization_level = 1;
+  int optimization_level = 2;
   std::set<std::string> disabled_passes;
   std::filesystem::path dump_passes_dir;
 };

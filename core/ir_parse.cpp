@@ -132,22 +132,6 @@ TensorType parse_type(LineParser& p) {
   return type;
 }
 
-// Deterministic uniform [-1, 1] numbers (a 64-bit LCG) so `random(seed=N)` means the same
-// tensor on every machine and compiler.
-Tensor random_tensor(const TensorType& type, uint64_t seed) {
-  Tensor t(type.dtype, type.shape.concrete());
-  uint64_t state = seed * 6364136223846793005ull + 1442695040888963407ull;
-  visit_dtype(t.dtype(), [&]<typename T>() {
-    T* out = t.data<T>();
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      state = state * 6364136223846793005ull + 1442695040888963407ull;
-      const double u = double(state >> 11) / double(1ull << 53);  // [0, 1)
-      out[i] = is_float(t.dtype()) ? from_double<T>(2 * u - 1) : from_double<T>(std::floor(u * 10) - 5);
-    }
-  });
-  return t;
-}
-
 Tensor literal_tensor(LineParser& p, const TensorType& type) {
   Tensor t(type.dtype, type.shape.concrete());
   p.expect("[");
@@ -375,7 +359,7 @@ Graph GraphParser::parse(size_t& index, size_t end) {
       if (p.accept("random(seed=")) {
         const double seed = p.number();
         p.expect(")");
-        data = random_tensor(type, uint64_t(seed));
+        data = random_tensor(type.dtype, type.shape.concrete(), uint64_t(seed));
       } else if (p.accept("fill(")) {
         const double v = p.number();
         p.expect(")");

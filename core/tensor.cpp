@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 
@@ -146,6 +147,22 @@ Dims strides_of(const Dims& dims) {
   Dims strides(dims.size(), 1);
   for (int i = int(dims.size()) - 2; i >= 0; --i) strides[size_t(i)] = strides[size_t(i) + 1] * dims[size_t(i) + 1];
   return strides;
+}
+
+// Deterministic uniform [-1, 1] numbers (a 64-bit LCG) so `random(seed=N)` means the same
+// tensor on every machine and compiler.
+Tensor random_tensor(DType dtype, const Dims& dims, uint64_t seed) {
+  Tensor t(dtype, dims);
+  uint64_t state = seed * 6364136223846793005ull + 1442695040888963407ull;
+  visit_dtype(t.dtype(), [&]<typename T>() {
+    T* out = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      const double u = double(state >> 11) / double(1ull << 53);  // [0, 1)
+      out[i] = is_float(t.dtype()) ? from_double<T>(2 * u - 1) : from_double<T>(std::floor(u * 10) - 5);
+    }
+  });
+  return t;
 }
 
 }  // namespace nnc

@@ -145,4 +145,9 @@ Tensor Tensor::from_vector(Dims dims, const std::vector<T>& values) {
 // Row-major strides in elements.
 Dims strides_of(const Dims& dims);
 
+// Deterministic pseudo-random contents, the same on every machine and compiler: floats uniform
+// in [-1, 1), integers in [-5, 4]. Used by `random(seed=N)` in IR text, `nnc run --input x=random`
+// and the numeric checks of passes.
+Tensor random_tensor(DType dtype, const Dims& dims, uint64_t seed);
+
 }  // namespace nnc

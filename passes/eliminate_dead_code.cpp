@@ -54,6 +54,7 @@ PassReport eliminate_dead_code(Graph& g) {
   g.erase_nodes(remove);
   g.compact_values();
   const size_t constants_dropped = constants_before - g.consts().size();
+  if (constants_dropped > 0) report.count_change();
   report.summary("removed {} dead nodes and {} unused constants", report.rewrites(), constants_dropped);
   return report;
 }

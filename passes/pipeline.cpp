@@ -6,8 +6,12 @@
 
 #include "core/ir_text.h"
 #include "ops/shape_inference.h"
+#include "passes/eliminate_common_subexpressions.h"
 #include "passes/eliminate_dead_code.h"
+#include "passes/fold_batchnorm.h"
 #include "passes/fold_constants.h"
+#include "passes/fuse_gelu.h"
+#include "passes/fuse_layer_norm.h"
 #include "passes/remove_identities.h"
 
 namespace nnc {
@@ -17,6 +21,10 @@ std::vector<PassInfo> pass_table() {
       // name                   function             -O  what it does
       {"fold-constants",       fold_constants,       1, "evaluate nodes whose inputs are all known"},
       {"remove-identities",    remove_identities,    1, "drop Identity, Dropout, no-op Cast/Reshape/Expand"},
+      {"eliminate-common-subexpressions", eliminate_common_subexpressions, 1, "compute each distinct value once"},
+      {"fold-batchnorm",       fold_batchnorm,       1, "fold BN and constant scale/shift into weights"},
+      {"fuse-layer-norm",      fuse_layer_norm,      2, "spelled-out LayerNorm -> LayerNormalization"},
+      {"fuse-gelu",            fuse_gelu,            2, "spelled-out GELU (erf or tanh form) -> Gelu"},
       {"eliminate-dead-code",  eliminate_dead_code,  1, "drop nodes and constants nothing uses"},
   };
 }

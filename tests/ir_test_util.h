@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/compare.h"
 #include "core/ir_text.h"
 #include "ops/interpreter.h"
 #include "ops/shape_inference.h"
@@ -52,6 +53,25 @@ inline void expect_ir(const Graph& g, const std::string& expected) {
     } else {
       CHECK_MESSAGE(got[i] == w, "line " << i + 1 << ": got '" << got[i] << "' want '" << w << "'");
     }
+  }
+}
+
+// Runs both graphs on the same seeded random inputs and checks every output agrees within
+// `tolerance` relative L2: how a pass test shows the rewrite computes what the original did.
+inline void expect_same_outputs(const Graph& before, const Graph& after, double tolerance = 1e-5) {
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < before.inputs.size(); ++i) {
+    const TensorType& type = before.type(before.inputs[i]);
+    inputs.push_back(random_tensor(type.dtype, type.shape.concrete(), 100 + i));
+  }
+  const std::vector<Tensor> want = run_reference(before, inputs);
+  const std::vector<Tensor> got = run_reference(after, inputs);
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    REQUIRE(got[i].dims() == want[i].dims());
+    const Difference d = compare(got[i], want[i]);
+    INFO("output " << i << ": rel L2 " << d.rel_l2 << ", max abs " << d.max_abs);
+    CHECK(d.rel_l2 <= tolerance);
   }
 }
 

@@ -89,7 +89,9 @@ input  %x  f32[4]
 return %y
 )");
   const std::vector<PassReport> reports = run_pipeline(g, {.level = 1, .dump_dir = dir});
-  CHECK(reports.size() == 3);
+  size_t level_one_passes = 0;
+  for (const PassInfo& p : pass_table()) level_one_passes += p.level <= 1 ? 1 : 0;
+  CHECK(reports.size() == level_one_passes);
   CHECK(std::filesystem::exists(dir / "00-input.nnc"));
   CHECK(std::filesystem::exists(dir / "01-remove-identities.nnc"));
   CHECK(!std::filesystem::exists(dir / "01-fold-constants.nnc"));

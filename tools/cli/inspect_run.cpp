@@ -107,15 +107,7 @@ Tensor random_input(const Graph& g, ValueId id, uint32_t seed) {
   if (!type.shape.fully_known())
     bad_input("input '{}' has shape {}; give concrete dims with --input-shape {}:...", g.value(id).name,
               to_string(type.shape), g.value(id).name);
-  Tensor t(type.dtype, type.shape.concrete());
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-  visit_dtype(t.dtype(), [&]<typename T>() {
-    T* p = t.data<T>();
-    for (int64_t i = 0; i < t.numel(); ++i)
-      p[i] = is_float(t.dtype()) ? from_double<T>(uniform(rng)) : from_double<T>(std::floor((uniform(rng) + 1) * 5));
-  });
-  return t;
+  return random_tensor(type.dtype, type.shape.concrete(), seed);
 }
 
 Tensor load_input(const Graph& g, ValueId id, const std::string& file, const Args& args, uint32_t seed) {
