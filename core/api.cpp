@@ -63,12 +63,8 @@ Graph load_graph(const fs::path& path, const LoadOptions& options) {
 
 Model load_model(const fs::path& path, const LoadOptions& options) {
   Graph g = load_graph(path, options);
-  PipelineOptions pipeline;
-  pipeline.level = options.optimization_level;
-  pipeline.disabled = options.disabled_passes;
-  pipeline.dump_dir = options.dump_passes_dir;
-  run_pipeline(g, pipeline);
-  return Model(std::move(g), path.string());
+  PipelineResult result = run_pipeline(g, options.passes);
+  return Model(std::move(g), path.string(), std::move(result));
 }
 
 std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs) const {

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/tensor.h"
+#include "passes/pipeline.h"
 
 namespace nnc {
 
@@ -26,25 +27,27 @@ struct LoadOptions {
   std::map<std::string, Dims> input_shapes;
   // Fold constants and shape subgraphs at load time (the graph as written when false).
   bool fold_constants = true;
-  // The pass pipeline run after import (passes/pipeline.h): -O level (0 = none), passes to skip,
-  // and a directory for before/after IR dumps of every pass that changed the graph.
-  int optimization_level = 2;
-  std::set<std::string> disabled_passes;
-  std::filesystem::path dump_passes_dir;
+  // The pass pipeline run after import (passes/pipeline.h): -O level (default 2, 0 = none),
+  // --passes, --disable-pass, dumps, --explain, --verify-passes, progress.
+  PipelineOptions passes;
 };
 
 // A loaded model: the verified IR graph with every type inferred.
 class Model {
  public:
-  explicit Model(Graph graph, std::string source = "") : graph_(std::move(graph)), source_(std::move(source)) {}
+  explicit Model(Graph graph, std::string source = "", PipelineResult optimization = {})
+      : graph_(std::move(graph)), source_(std::move(source)), optimization_(std::move(optimization)) {}
   const Graph& graph() const { return graph_; }
   const std::string& source() const { return source_; }
   std::vector<std::string> input_names() const;
   std::vector<std::string> output_names() const;
+  // What the pass pipeline did to the imported graph (one report per pass).
+  const PipelineResult& optimization() const { return optimization_; }
 
  private:
   Graph graph_;
   std::string source_;
+  PipelineResult optimization_;
 };
 
 // Loads an ONNX model (.onnx) or an IR text file (recognised by content, not extension).

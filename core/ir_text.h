@@ -30,6 +30,10 @@ std::string print_ir(const Graph& graph);
 // Parses IR text. Errors are BadInput with "line L: ..." (and the source name if given).
 Graph parse_ir(const std::string& text, const std::string& source_name = "<ir>");
 
+// The graph as Graphviz dot (nodes as boxes, activations as labelled edges, constants counted
+// in the node label rather than drawn). `dot -Tsvg x.dot > x.svg` renders it.
+std::string print_dot(const Graph& graph);
+
 // CRC-32 (IEEE) of a byte range: the stable fingerprint blob summaries print.
 uint32_t crc32(const void* data, size_t size);
 // True if `name` can be printed without quotes after % or @.

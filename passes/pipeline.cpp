@@ -3,8 +3,11 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 
+#include "core/compare.h"
 #include "core/ir_text.h"
+#include "ops/interpreter.h"
 #include "ops/shape_inference.h"
 #include "passes/eliminate_common_subexpressions.h"
 #include "passes/eliminate_dead_code.h"
@@ -16,69 +19,150 @@
 
 namespace nnc {
 
+// The order matters: folding first exposes constants to every later pass; CSE before the
+// pattern passes so a pattern is not split by a duplicated subexpression; BN folding before
+// activation fusion so Conv -> BN -> Relu becomes one Conv; dead code last.
 std::vector<PassInfo> pass_table() {
   return {
-      // name                   function             -O  what it does
-      {"fold-constants",       fold_constants,       1, "evaluate nodes whose inputs are all known"},
-      {"remove-identities",    remove_identities,    1, "drop Identity, Dropout, no-op Cast/Reshape/Expand"},
-      {"eliminate-common-subexpressions", eliminate_common_subexpressions, 1, "compute each distinct value once"},
-      {"fold-batchnorm",       fold_batchnorm,       1, "fold BN and constant scale/shift into weights"},
-      {"fuse-layer-norm",      fuse_layer_norm,      2, "spelled-out LayerNorm -> LayerNormalization"},
-      {"fuse-gelu",            fuse_gelu,            2, "spelled-out GELU (erf or tanh form) -> Gelu"},
-      {"eliminate-dead-code",  eliminate_dead_code,  1, "drop nodes and constants nothing uses"},
+      // name                            function                          -O  what it does
+      {"fold-constants",                  fold_constants,                   1, "evaluate nodes whose inputs are all known"},
+      {"remove-identities",               remove_identities,                1, "drop Identity, Dropout, no-op Cast/Reshape/Expand"},
+      {"eliminate-common-subexpressions", eliminate_common_subexpressions,  1, "compute each distinct value once"},
+      {"fold-batchnorm",                  fold_batchnorm,                   1, "fold BN and constant scale/shift into weights"},
+      {"fuse-layer-norm",                 fuse_layer_norm,                  2, "spelled-out LayerNorm -> LayerNormalization"},
+      {"fuse-gelu",                       fuse_gelu,                        2, "spelled-out GELU (erf or tanh form) -> Gelu"},
+      {"eliminate-dead-code",             eliminate_dead_code,              1, "drop nodes and constants nothing uses"},
   };
 }
 
 namespace {
 
-void write_dump(const std::filesystem::path& dir, int index, const std::string& name, const Graph& g) {
-  const std::filesystem::path path = dir / fmt::format("{:02d}-{}.nnc", index, name);
+void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path);
-  out << print_ir(g);
+  out << text;
   if (!out) fail(ErrorKind::Runtime, "--dump-passes: cannot write {}", path.string());
+}
+
+void write_dump(const std::filesystem::path& dir, int index, const std::string& name, const Graph& g) {
+  const std::string stem = fmt::format("{:02d}-{}", index, name);
+  write_file(dir / (stem + ".nnc"), print_ir(g));
+  write_file(dir / (stem + ".dot"), print_dot(g));
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The lines only in `before` ("- ...") then the lines only in `after` ("+ ..."): for one pass
+// this is exactly the nodes and constants it removed and the ones it made.
+std::vector<std::string> line_diff(const std::string& before, const std::string& after) {
+  const std::vector<std::string> a = lines_of(before), b = lines_of(after);
+  const std::multiset<std::string> in_a(a.begin(), a.end()), in_b(b.begin(), b.end());
+  std::vector<std::string> out;
+  for (const std::string& line : a)
+    if (!in_b.contains(line)) out.push_back("- " + line);
+  for (const std::string& line : b)
+    if (!in_a.contains(line)) out.push_back("+ " + line);
+  return out;
+}
+
+std::vector<PassInfo> selected_passes(const PipelineOptions& options) {
+  const std::vector<PassInfo> table = pass_table();
+  auto find = [&](const std::string& name) -> const PassInfo& {
+    for (const PassInfo& p : table)
+      if (name == p.name) return p;
+    std::string names;
+    for (const PassInfo& p : table) names += (names.empty() ? "" : ", ") + std::string(p.name);
+    bad_input("no pass named '{}' (passes: {})", name, names);
+  };
+  for (const std::string& name : options.disabled) find(name);
+  if (!options.explain.empty()) find(options.explain);
+  std::vector<PassInfo> chosen;
+  if (!options.only.empty()) {
+    for (const std::string& name : options.only) chosen.push_back(find(name));
+  } else {
+    for (const PassInfo& p : table)
+      if (p.level <= options.level) chosen.push_back(p);
+  }
+  std::erase_if(chosen, [&](const PassInfo& p) { return options.disabled.contains(p.name); });
+  return chosen;
+}
+
+// Seeded random inputs and the unoptimised graph's outputs on them, for --verify-passes.
+struct NumericBaseline {
+  std::vector<Tensor> inputs, outputs;
+};
+
+NumericBaseline numeric_baseline(const Graph& g) {
+  NumericBaseline b;
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    const TensorType& type = g.type(g.inputs[i]);
+    if (!type.shape.fully_known())
+      bad_input("--verify-passes needs concrete input shapes; input '{}' is {} (use --input-shape)",
+                g.value(g.inputs[i]).name, to_string(type));
+    b.inputs.push_back(random_tensor(type.dtype, type.shape.concrete(), 1000 + i));
+  }
+  b.outputs = run_reference(g, b.inputs);
+  return b;
+}
+
+std::string check_numerics(const Graph& g, const NumericBaseline& baseline, const std::string& pass, double tolerance) {
+  const std::vector<Tensor> outputs = run_reference(g, baseline.inputs);
+  double worst_rel = 0, worst_abs = 0;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Difference d = compare(outputs[i], baseline.outputs[i]);
+    worst_rel = std::max(worst_rel, d.rel_l2);
+    worst_abs = std::max(worst_abs, d.max_abs);
+  }
+  if (!(worst_rel <= tolerance))
+    fail(ErrorKind::Internal, "--verify-passes: pass '{}' changed the results: rel L2 {:.3g} > {:.3g} (max abs {:.3g})",
+         pass, worst_rel, tolerance, worst_abs);
+  return fmt::format("{:<34} max abs {:.3g}  rel L2 {:.3g}", pass, worst_abs, worst_rel);
 }
 
 }  // namespace
 
-std::vector<PassReport> run_pipeline(Graph& graph, const PipelineOptions& options) {
-  const std::vector<PassInfo> table = pass_table();
-  for (const std::string& name : options.disabled) {
-    bool known = false;
-    for (const PassInfo& p : table) known = known || name == p.name;
-    if (!known) {
-      std::string names;
-      for (const PassInfo& p : table) names += (names.empty() ? "" : ", ") + std::string(p.name);
-      bad_input("--disable-pass {}: no such pass (passes: {})", name, names);
-    }
-  }
+PipelineResult run_pipeline(Graph& graph, const PipelineOptions& options) {
+  const std::vector<PassInfo> passes = selected_passes(options);
+  PipelineResult result;
   if (!options.dump_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.dump_dir, ec);
     if (ec) fail(ErrorKind::Runtime, "--dump-passes: cannot create {}: {}", options.dump_dir.string(), ec.message());
     write_dump(options.dump_dir, 0, "input", graph);
   }
-  std::vector<PassReport> reports;
+  NumericBaseline baseline;
+  if (options.verify_numerics) baseline = numeric_baseline(graph);
+
+  std::string summary;
   int dump_index = 1;
-  for (const PassInfo& pass : table) {
-    if (pass.level > options.level || options.disabled.contains(pass.name)) continue;
+  for (const PassInfo& pass : passes) {
+    const bool explaining = options.explain == pass.name;
+    const std::string before = explaining ? print_ir(graph) : std::string();
     const auto start = std::chrono::steady_clock::now();
     PassReport report = pass.run(graph);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    report.set_milliseconds(ms);
+    report.set_milliseconds(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     if (report.changed()) {
-      infer_types(graph);
-      if (options.verify_each) {
-        try {
-          verify(graph);
-        } catch (const Error& e) {
-          fail(ErrorKind::Internal, "pass '{}' left an ill-formed graph: {}", pass.name, e.what());
-        }
+      try {
+        infer_types(graph);
+        if (options.verify_each) verify(graph);
+      } catch (const Error& e) {
+        fail(ErrorKind::Internal, "pass '{}' left an ill-formed graph: {}", pass.name, e.what());
       }
       if (!options.dump_dir.empty()) write_dump(options.dump_dir, dump_index++, pass.name, graph);
+      if (options.verify_numerics)
+        result.verification.push_back(check_numerics(graph, baseline, pass.name, options.verify_tolerance));
     }
-    reports.push_back(std::move(report));
+    if (explaining) result.explanation = line_diff(before, print_ir(graph));
+    summary += fmt::format("{}: {}\n", pass.name, report.summary_text().empty() ? "done" : report.summary_text());
+    if (options.on_pass) options.on_pass(report);
+    result.reports.push_back(std::move(report));
   }
-  return reports;
+  if (!options.dump_dir.empty()) write_file(options.dump_dir / "summary.txt", summary);
+  return result;
 }
 
 }  // namespace nnc

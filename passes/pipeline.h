@@ -1,12 +1,14 @@
 // passes/pipeline.h — the pass manager: runs the pass table (pipeline.cpp) top to bottom.
 //
-// The manager, not the passes, handles optimisation levels, disabled passes, timing, the
-// verifier between passes and the teaching dumps: with `dump_dir` set, it writes
-// `00-input.nnc` and then `NN-<pass>.nnc` after every pass that changed the graph, so
-// neighbouring dumps differ by exactly one pass.
+// The manager, not the passes, handles optimisation levels, --passes / --disable-pass, timing,
+// the verifier between passes, the numeric check of every pass (--verify-passes) and the
+// teaching dumps: with `dump_dir` set it writes `00-input.nnc` and then `NN-<pass>.nnc` and
+// `NN-<pass>.dot` after every pass that changed the graph (neighbouring dumps differ by exactly
+// one pass), and `summary.txt` with one line per pass.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,14 +29,31 @@ struct PassInfo {
 std::vector<PassInfo> pass_table();
 
 struct PipelineOptions {
-  int level = 1;                      // -O0 runs nothing
+  int level = 2;                      // -O0 runs nothing
+  std::vector<std::string> only;      // --passes a,b,c: exactly these, in this order (ignores level)
   std::set<std::string> disabled;     // --disable-pass NAME
   std::filesystem::path dump_dir;     // --dump-passes DIR (empty: no dumps)
   bool verify_each = true;            // run the verifier after every pass that changed the graph
+  // --verify-passes: run the graph on seeded random inputs after every pass that changed it and
+  // stop with an error naming the pass if it drifts from the unoptimised graph by more than
+  // `verify_tolerance` (relative L2, any output).
+  bool verify_numerics = false;
+  double verify_tolerance = 1e-4;
+  // --explain PASS: the pass whose before/after IR lines the reports carry in `explanation`.
+  std::string explain;
+  std::function<void(const PassReport&)> on_pass;  // progress, called after each pass
 };
 
-// Runs the pipeline; returns one report per pass that ran. Throws BadInput for an unknown
-// pass name in `disabled`, Internal if a pass leaves the graph ill-formed.
-std::vector<PassReport> run_pipeline(Graph& graph, const PipelineOptions& options);
+// What the pipeline did: one report per pass that ran, the IR line diff of the explained pass
+// and, with verify_numerics, one line per changed pass with its drift.
+struct PipelineResult {
+  std::vector<PassReport> reports;
+  std::vector<std::string> explanation;
+  std::vector<std::string> verification;
+};
+
+// Runs the pipeline. Throws BadInput for an unknown pass name, Internal if a pass leaves the
+// graph ill-formed or (verify_numerics) changes the results beyond the tolerance.
+PipelineResult run_pipeline(Graph& graph, const PipelineOptions& options);
 
 }  // namespace nnc

@@ -88,13 +88,15 @@ input  %x  f32[4]
 %y  f32[4]  = Relu      %i
 return %y
 )");
-  const std::vector<PassReport> reports = run_pipeline(g, {.level = 1, .dump_dir = dir});
+  const std::vector<PassReport> reports = run_pipeline(g, {.level = 1, .dump_dir = dir}).reports;
   size_t level_one_passes = 0;
   for (const PassInfo& p : pass_table()) level_one_passes += p.level <= 1 ? 1 : 0;
   CHECK(reports.size() == level_one_passes);
   CHECK(std::filesystem::exists(dir / "00-input.nnc"));
   CHECK(std::filesystem::exists(dir / "01-remove-identities.nnc"));
+  CHECK(std::filesystem::exists(dir / "01-remove-identities.dot"));
   CHECK(!std::filesystem::exists(dir / "01-fold-constants.nnc"));
+  CHECK(std::filesystem::exists(dir / "summary.txt"));
   CHECK(g.nodes.size() == 1);
 }
 

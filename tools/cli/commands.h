@@ -11,6 +11,7 @@ namespace nnc::cli {
 
 int cmd_inspect(const std::vector<std::string>& argv);
 int cmd_run(const std::vector<std::string>& argv);
+int cmd_compile(const std::vector<std::string>& argv);
 int cmd_conformance(const std::vector<std::string>& argv);
 
 }  // namespace nnc::cli

@@ -13,60 +13,11 @@
 #include "models/image_io.h"
 #include "ops/cost.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/pipeline_flags.h"
 
 namespace nnc::cli {
 namespace fs = std::filesystem;
 namespace {
-
-// "name:1x3x320x320" (repeatable) -> {"name": {1,3,320,320}}.
-std::map<std::string, Dims> parse_input_shapes(const std::vector<std::string>& specs) {
-  std::map<std::string, Dims> out;
-  for (const std::string& spec : specs) {
-    const size_t colon = spec.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
-      usage_error("--input-shape expects NAME:DxDxD (e.g. input:1x3x320x320), got '{}'", spec);
-    Dims dims;
-    std::string rest = spec.substr(colon + 1);
-    size_t start = 0;
-    while (start <= rest.size()) {
-      const size_t x = rest.find('x', start);
-      const std::string part = rest.substr(start, x == std::string::npos ? std::string::npos : x - start);
-      char* end = nullptr;
-      const long long d = std::strtoll(part.c_str(), &end, 10);
-      if (part.empty() || *end != 0 || d < 0 || d > (1ll << 40)) usage_error("--input-shape: bad dimension '{}' in '{}'", part, spec);
-      dims.push_back(d);
-      if (x == std::string::npos) break;
-      start = x + 1;
-    }
-    out[spec.substr(0, colon)] = dims;
-  }
-  return out;
-}
-
-// The flags every command that loads a model shares: -O0..-O3, --disable-pass, --dump-passes.
-const std::set<std::string> kPipelineFlags = {"-O0", "-O1", "-O2", "-O3"};
-const std::set<std::string> kPipelineOptions = {"--disable-pass", "--dump-passes", "--input-shape"};
-constexpr const char* kPipelineHelp =
-    "  -O0..-O3              optimisation level (default -O1; -O0 runs the graph as imported)\n"
-    "  --disable-pass NAME   skip a pass (repeatable)\n"
-    "  --dump-passes DIR     write DIR/NN-<pass>.nnc after every pass that changed the graph\n"
-    "  --input-shape NAME:DxD...  fix symbolic input dims (repeatable)\n";
-
-std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
-  a.insert(b.begin(), b.end());
-  return a;
-}
-
-LoadOptions load_options(const Args& args) {
-  LoadOptions options;
-  options.input_shapes = parse_input_shapes(args.all("--input-shape"));
-  for (int level = 0; level <= 3; ++level)
-    if (args.flag(fmt::format("-O{}", level))) options.optimization_level = level;
-  const std::vector<std::string>& disabled = args.all("--disable-pass");
-  options.disabled_passes = std::set<std::string>(disabled.begin(), disabled.end());
-  options.dump_passes_dir = args.get("--dump-passes");
-  return options;
-}
 
 std::string human_count(double v) {
   if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);
@@ -159,7 +110,7 @@ int cmd_inspect(const std::vector<std::string>& argv) {
   }
   if (args.positionals().size() != 1) usage_error("nnc inspect MODEL (see --help)");
   LoadOptions options = load_options(args);
-  options.fold_constants = options.optimization_level > 0;
+  options.fold_constants = options.passes.level > 0 || !options.passes.only.empty();
   const Model model = load_model(args.positionals()[0], options);
   const Graph& g = model.graph();
   if (args.flag("--ir")) {

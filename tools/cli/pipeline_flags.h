@@ -1,0 +1,23 @@
+// tools/cli/pipeline_flags.h — the options every command that loads a model shares: input
+// shapes and the pass pipeline (-O0..-O3, --passes, --disable-pass, --dump-passes, --explain,
+// --verify-passes).
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "core/api.h"
+#include "tools/cli/args.h"
+
+namespace nnc::cli {
+
+extern const std::set<std::string> kPipelineFlags;    // take no value
+extern const std::set<std::string> kPipelineOptions;  // take a value
+extern const char* const kPipelineHelp;
+
+// a ∪ b, for building an Args declaration.
+std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b);
+// LoadOptions from the shared flags; throws a usage error for malformed values.
+LoadOptions load_options(const Args& args);
+
+}  // namespace nnc::cli
