@@ -1,0 +1,23 @@
+// ops/epilogue.h — the activation a fused Conv / ConvTranspose / Gemm / MatMul applies to its
+// result before writing it (passes/fuse_activations.cpp puts it there).
+//
+// nnc's own attributes on those ops: `act` (the activation's op name: Relu, LeakyRelu, Clip,
+// Sigmoid, HardSigmoid, HardSwish, Silu, Gelu, GeluTanh, Tanh) and `act_params` (LeakyRelu:
+// alpha; Clip: min, max; HardSigmoid: alpha, beta). Conv also takes an optional 4th input, a
+// residual added before the activation: y = act(conv(x) + bias + residual).
+#pragma once
+
+#include <cstdint>
+
+#include "ops/op_def.h"
+
+namespace nnc {
+
+// The AttrSpecs every op with an epilogue adds to its schema.
+std::vector<AttrSpec> epilogue_attrs();
+// Throws naming the node for an unknown activation or a wrong number of parameters.
+void validate_epilogue(const Node& n);
+// Applies the node's activation (if any) to `count` floats in place.
+void apply_epilogue(const Node& n, float* data, int64_t count);
+
+}  // namespace nnc
