@@ -1,9 +1,212 @@
-// ops/quantized_linear.cpp — STUB: not implemented yet.
-#include "ops/op_def.h"
+// ops/quantized_linear.cpp — integer convolution and matrix multiply: ConvInteger,
+// MatMulInteger (i32 results) and QLinearConv, QLinearMatMul (requantized results).
+// ONNX opset 10. https://onnx.ai/onnx/operators/onnx__QLinearConv.html (and the others)
+//
+// Inputs are u8/i8 with zero points (per tensor, or per output channel for the weight);
+// products of (x − x_zp)(w − w_zp) are summed exactly in int64. The QLinear ops then requantize:
+//   y = saturate(round_half_even(acc · x_scale · w_scale / y_scale) + y_zp).
+// These are the plainly right versions; nnc's INT8 tactics are checked against them.
+#include <cmath>
+
+#include "ops/window_geometry.h"
 
 namespace nnc {
-extern const OpDef kConvInteger{.kind = OpKind::ConvInteger, .onnx_name = "ConvInteger"};
-extern const OpDef kMatMulInteger{.kind = OpKind::MatMulInteger, .onnx_name = "MatMulInteger"};
-extern const OpDef kQLinearConv{.kind = OpKind::QLinearConv, .onnx_name = "QLinearConv"};
-extern const OpDef kQLinearMatMul{.kind = OpKind::QLinearMatMul, .onnx_name = "QLinearMatMul"};
+namespace {
+
+bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
+
+// ---- shapes --------------------------------------------------------------------------------
+
+std::vector<TensorType> conv_like_shape(InferContext& c, int x_input, int w_input, DType out) {
+  const Node& n = c.node;
+  const TensorType& x = c.in(x_input);
+  const TensorType& w = c.in(w_input);
+  if (!is_8bit(x.dtype) || !is_8bit(w.dtype))
+    node_error(n, "input and weight must be u8 or i8, got {} and {}", dtype_name(x.dtype), dtype_name(w.dtype));
+  const int64_t group = attr_int(n, "group");
+  if (group < 1) node_error(n, "group = {} must be at least 1", group);
+  if (!x.shape.rank_known || !w.shape.rank_known) return {TensorType{out, Shape::unknown_rank()}};
+  if (x.rank() < 3 || w.rank() != x.rank()) node_error(n, "input rank {} and weight rank {} must agree and be at least 3", x.rank(), w.rank());
+  if (!x.shape.fully_known() || !w.shape.fully_known()) return {TensorType{out, Shape(std::vector<Dim>(size_t(x.rank())))}};
+  const Dims xd = x.shape.concrete(), wd = w.shape.concrete();
+  if (xd[1] != wd[1] * group) node_error(n, "input has {} channels but the weight expects {}", xd[1], wd[1] * group);
+  if (wd[0] % group != 0) node_error(n, "weight has {} output channels, not divisible by group={}", wd[0], group);
+  const std::vector<int64_t> input(xd.begin() + 2, xd.end()), kernel(wd.begin() + 2, wd.end());
+  Dims y = {xd[0], wd[0]};
+  for (int64_t d : window_geometry(n, input, kernel, false).output) y.push_back(d);
+  return {TensorType{out, Shape(y)}};
+}
+
+Shape matmul_like_shape(const Node& n, const Shape& a, const Shape& b) {
+  if (!a.rank_known || !b.rank_known) return Shape::unknown_rank();
+  if (a.rank() < 1 || b.rank() < 1) node_error(n, "inputs must have rank at least 1");
+  const Shape ba(std::vector<Dim>(a.dims.begin(), a.dims.end() - std::min(a.rank(), 2) + (a.rank() == 1 ? 1 : 0)));
+  const Shape bb(std::vector<Dim>(b.dims.begin(), b.dims.end() - std::min(b.rank(), 2) + (b.rank() == 1 ? 1 : 0)));
+  const Dim ka = a.dims.back(), kb = b.rank() == 1 ? b.dims[0] : b.dims[size_t(b.rank() - 2)];
+  if (ka.known() && kb.known() && ka.value != kb.value) node_error(n, "inner dims {} and {} differ", ka.value, kb.value);
+  const Shape shapes[] = {ba, bb};
+  std::vector<Dim> out = broadcast_shapes(n, shapes).dims;
+  if (a.rank() > 1) out.push_back(a.dims[size_t(a.rank() - 2)]);
+  if (b.rank() > 1) out.push_back(b.dims.back());
+  return Shape(out);
+}
+
+std::vector<TensorType> infer_conv_integer(InferContext& c) { return conv_like_shape(c, 0, 1, DType::I32); }
+std::vector<TensorType> infer_qlinear_conv(InferContext& c) {
+  if (!is_8bit(c.in(7).dtype)) node_error(c.node, "y_zero_point must be u8 or i8, got {}", dtype_name(c.in(7).dtype));
+  return conv_like_shape(c, 0, 3, c.in(7).dtype);
+}
+std::vector<TensorType> infer_matmul_integer(InferContext& c) {
+  if (!is_8bit(c.in(0).dtype) || !is_8bit(c.in(1).dtype))
+    node_error(c.node, "inputs must be u8 or i8, got {} and {}", dtype_name(c.in(0).dtype), dtype_name(c.in(1).dtype));
+  return {TensorType{DType::I32, matmul_like_shape(c.node, c.in(0).shape, c.in(1).shape)}};
+}
+std::vector<TensorType> infer_qlinear_matmul(InferContext& c) {
+  if (!is_8bit(c.in(0).dtype) || !is_8bit(c.in(3).dtype) || !is_8bit(c.in(7).dtype))
+    node_error(c.node, "a, b and y_zero_point must be u8 or i8");
+  return {TensorType{c.in(7).dtype, matmul_like_shape(c.node, c.in(0).shape, c.in(3).shape)}};
+}
+
+// ---- kernels -------------------------------------------------------------------------------
+
+// Values minus their zero point (per tensor, or per slice of `axis_size` along the leading axis
+// group of size `inner` — the weight's output channels).
+std::vector<int64_t> centered(const Tensor& t, const Tensor* zero, int64_t inner) {
+  std::vector<int64_t> v(size_t(t.numel()));
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const int64_t z = !zero || zero->numel() == 0 ? 0 : zero->get_int(zero->numel() == 1 ? 0 : (i / inner) % zero->numel());
+    v[size_t(i)] = t.get_int(i) - z;
+  }
+  return v;
+}
+
+// Direct N-D convolution (≤ 3 spatial dims) of centred integers.
+std::vector<int64_t> integer_conv(const Node& n, const Tensor& x, const Tensor* x_zero, const Tensor& w, const Tensor* w_zero,
+                                  const Dims& y) {
+  const Dims& xd = x.dims();
+  const Dims& wd = w.dims();
+  const int64_t group = attr_int(n, "group");
+  const std::vector<int64_t> input(xd.begin() + 2, xd.end()), kernel(wd.begin() + 2, wd.end());
+  if (input.size() > 3) node_error(n, "at most 3 spatial dims are supported");
+  const WindowGeometry g = window_geometry(n, input, kernel, false);
+  auto pad3 = [](std::vector<int64_t> v, int64_t fill) {
+    v.insert(v.begin(), 3 - v.size(), fill);
+    return v;
+  };
+  const std::vector<int64_t> in = pad3(input, 1), k = pad3(kernel, 1), out = pad3(g.output, 1), s = pad3(g.stride, 1),
+                             d = pad3(g.dilation, 1), p = pad3(g.pad_begin, 0);
+  const int64_t kernel_size = k[0] * k[1] * k[2];
+  const std::vector<int64_t> xs = centered(x, x_zero, product(std::span(xd)));
+  const std::vector<int64_t> ws = centered(w, w_zero, wd[1] * kernel_size);
+  const int64_t channels = xd[1], per_group = wd[1], maps = wd[0], maps_per_group = maps / group;
+  std::vector<int64_t> acc(size_t(product(y)), 0);
+  for (int64_t b = 0; b < xd[0]; ++b)
+    for (int64_t m = 0; m < maps; ++m)
+      for (int64_t o0 = 0; o0 < out[0]; ++o0)
+        for (int64_t o1 = 0; o1 < out[1]; ++o1)
+          for (int64_t o2 = 0; o2 < out[2]; ++o2) {
+            int64_t sum = 0;
+            for (int64_t c = 0; c < per_group; ++c) {
+              const int64_t channel = (m / maps_per_group) * per_group + c;
+              for (int64_t k0 = 0; k0 < k[0]; ++k0)
+                for (int64_t k1 = 0; k1 < k[1]; ++k1)
+                  for (int64_t k2 = 0; k2 < k[2]; ++k2) {
+                    const int64_t i0 = o0 * s[0] - p[0] + k0 * d[0], i1 = o1 * s[1] - p[1] + k1 * d[1],
+                                  i2 = o2 * s[2] - p[2] + k2 * d[2];
+                    if (i0 < 0 || i1 < 0 || i2 < 0 || i0 >= in[0] || i1 >= in[1] || i2 >= in[2]) continue;
+                    sum += xs[size_t((((b * channels + channel) * in[0] + i0) * in[1] + i1) * in[2] + i2)] *
+                           ws[size_t(((m * per_group + c) * k[0] + k0) * k[1] * k[2] + k1 * k[2] + k2)];
+                  }
+            }
+            acc[size_t((((b * maps + m) * out[0] + o0) * out[1] + o1) * out[2] + o2)] = sum;
+          }
+  return acc;
+}
+
+// Batched, broadcast matrix product of centred integers. b's zero point may be per column.
+std::vector<int64_t> integer_matmul(const Tensor& a, const Tensor* a_zero, const Tensor& b, const Tensor* b_zero, const Dims& y) {
+  const Dims ad = a.rank() == 1 ? Dims{1, a.dims()[0]} : a.dims();
+  const Dims bd = b.rank() == 1 ? Dims{b.dims()[0], 1} : b.dims();
+  const int64_t M = ad[ad.size() - 2], K = ad.back(), N = bd.back();
+  const Dims batch_a(ad.begin(), ad.end() - 2), batch_b(bd.begin(), bd.end() - 2);
+  const Tensor a2 = a.reshaped(ad), b2 = b.reshaped(bd);
+  const std::vector<int64_t> av = centered(a2, a_zero, K);  // per-row zero point of A
+  std::vector<int64_t> bv(size_t(b2.numel()));
+  for (int64_t i = 0; i < b2.numel(); ++i)
+    bv[size_t(i)] = b2.get_int(i) - (!b_zero || b_zero->numel() == 0 ? 0 : b_zero->get_int(b_zero->numel() == 1 ? 0 : i % N));
+  const int64_t batches = product(y) / std::max<int64_t>(1, M * N);
+  Dims batch = y;
+  batch.resize(batch.size() - (a.rank() > 1 ? 1 : 0) - (b.rank() > 1 ? 1 : 0));
+  std::vector<int64_t> out(size_t(batches * M * N), 0);
+  for (int64_t i = 0; i < batches; ++i) {
+    const int64_t ao = broadcast_index(i, batch, batch_a) * M * K, bo = broadcast_index(i, batch, batch_b) * K * N;
+    for (int64_t r = 0; r < M; ++r)
+      for (int64_t kk = 0; kk < K; ++kk)
+        for (int64_t col = 0; col < N; ++col)
+          out[size_t((i * M + r) * N + col)] += av[size_t(ao + r * K + kk)] * bv[size_t(bo + kk * N + col)];
+  }
+  return out;
+}
+
+void store_i32(const std::vector<int64_t>& acc, Tensor& y) {
+  for (size_t i = 0; i < acc.size(); ++i) y.data<int32_t>()[i] = int32_t(acc[i]);
+}
+
+// y = saturate(round(acc · scale(channel) / y_scale) + y_zp), channel = (i / inner) % count.
+void requantize(const std::vector<int64_t>& acc, double x_scale, const Tensor& w_scale, int64_t inner, const Tensor& y_scale,
+                const Tensor& y_zero, Tensor& y) {
+  const double ys = y_scale.get_double(0), yz = double(y_zero.get_int(0));
+  const double low = y.dtype() == DType::U8 ? 0 : -128, high = y.dtype() == DType::U8 ? 255 : 127;
+  for (size_t i = 0; i < acc.size(); ++i) {
+    const int64_t ch = w_scale.numel() == 1 ? 0 : (int64_t(i) / inner) % w_scale.numel();
+    const double q = std::clamp(std::nearbyint(double(acc[i]) * (x_scale * w_scale.get_double(ch)) / ys) + yz, low, high);
+    if (y.dtype() == DType::U8) y.data<uint8_t>()[i] = uint8_t(q);
+    else y.data<int8_t>()[i] = int8_t(q);
+  }
+}
+
+const Tensor* optional(KernelContext& k, int i) { return k.has_input(i) ? &k.in(i) : nullptr; }
+
+void reference_conv_integer(KernelContext& k) {
+  store_i32(integer_conv(k.node, k.in(0), optional(k, 2), k.in(1), optional(k, 3), k.out(0).dims()), k.out(0));
+}
+
+void reference_qlinear_conv(KernelContext& k) {
+  const Dims& y = k.out(0).dims();
+  std::vector<int64_t> acc = integer_conv(k.node, k.in(0), &k.in(2), k.in(3), &k.in(5), y);
+  const int64_t spatial = product(std::span(y).subspan(2));
+  if (k.has_input(8))
+    for (size_t i = 0; i < acc.size(); ++i) acc[i] += k.in(8).get_int((int64_t(i) / spatial) % y[1]);
+  requantize(acc, k.in(1).get_double(0), k.in(4), spatial, k.in(6), k.in(7), k.out(0));
+}
+
+void reference_matmul_integer(KernelContext& k) {
+  store_i32(integer_matmul(k.in(0), optional(k, 2), k.in(1), optional(k, 3), k.out(0).dims()), k.out(0));
+}
+
+void reference_qlinear_matmul(KernelContext& k) {
+  const std::vector<int64_t> acc = integer_matmul(k.in(0), &k.in(2), k.in(3), &k.in(5), k.out(0).dims());
+  requantize(acc, k.in(1).get_double(0), k.in(4), 1, k.in(6), k.in(7), k.out(0));
+}
+
+std::vector<AttrSpec> conv_attrs() {
+  return {AttrSpec{"auto_pad", AttrType::String, std::string("NOTSET")},
+          AttrSpec{.name = "dilations", .type = AttrType::Ints, .optional = true},
+          AttrSpec{"group", AttrType::Int, int64_t{1}},
+          AttrSpec{.name = "kernel_shape", .type = AttrType::Ints, .optional = true},
+          AttrSpec{.name = "pads", .type = AttrType::Ints, .optional = true},
+          AttrSpec{.name = "strides", .type = AttrType::Ints, .optional = true}};
+}
+
+}  // namespace
+
+extern const OpDef kConvInteger{.kind = OpKind::ConvInteger, .onnx_name = "ConvInteger", .min_inputs = 2, .max_inputs = 4,
+                                .attrs = conv_attrs(), .infer = infer_conv_integer, .reference = reference_conv_integer};
+extern const OpDef kMatMulInteger{.kind = OpKind::MatMulInteger, .onnx_name = "MatMulInteger", .min_inputs = 2,
+                                  .max_inputs = 4, .infer = infer_matmul_integer, .reference = reference_matmul_integer};
+extern const OpDef kQLinearConv{.kind = OpKind::QLinearConv, .onnx_name = "QLinearConv", .min_inputs = 8, .max_inputs = 9,
+                                .attrs = conv_attrs(), .infer = infer_qlinear_conv, .reference = reference_qlinear_conv};
+extern const OpDef kQLinearMatMul{.kind = OpKind::QLinearMatMul, .onnx_name = "QLinearMatMul", .min_inputs = 8,
+                                  .max_inputs = 8, .infer = infer_qlinear_matmul, .reference = reference_qlinear_matmul};
+
 }  // namespace nnc
