@@ -17,10 +17,17 @@ namespace {
 
 const fs::path kGoldenDir = fs::path(NNC_SOURCE_DIR) / "tests/data/golden";
 
-void check_golden(const std::string& name) {
+Model load_golden(const std::string& name, int optimization_level) {
+  const fs::path path = kGoldenDir / name / "model.onnx";
+  REQUIRE_MESSAGE(fs::exists(path), "missing golden model " << path.string());
+  LoadOptions options;
+  options.passes.level = optimization_level;
+  return load_model(path, options);
+}
+
+void check_golden_at(const std::string& name, int optimization_level) {
   const fs::path dir = kGoldenDir / name;
-  REQUIRE_MESSAGE(fs::exists(dir / "model.onnx"), "missing golden model " << dir.string());
-  const Model model = load_model(dir / "model.onnx");
+  const Model model = load_golden(name, optimization_level);
   const std::vector<std::string> inputs = model.input_names();
   REQUIRE(inputs.size() == 1);
   const Session session(model);
@@ -31,10 +38,19 @@ void check_golden(const std::string& name) {
     const Tensor& actual = outputs.at(names[k]);
     REQUIRE(actual.dims() == expected.dims());
     const Difference d = compare(actual, expected);
-    MESSAGE(fmt::format("{} output {} ({}): rel L2 {:.3g}, max abs {:.3g}", name, k, names[k], d.rel_l2, d.max_abs));
+    MESSAGE(fmt::format("{} -O{} output {} ({}): rel L2 {:.3g}, max abs {:.3g}", name, optimization_level, k, names[k],
+                        d.rel_l2, d.max_abs));
     CHECK(d.rel_l2 < 1e-4);
   }
 }
+
+// At -O2 (the default pipeline: BN folding, fusions) and at -O0 (the graph as imported), so a
+// pass bug and a kernel bug show up as different failures.
+void check_golden(const std::string& name) {
+  check_golden_at(name, 2);
+  check_golden_at(name, 0);
+}
+
 
 }  // namespace
 
@@ -61,8 +77,22 @@ TEST_CASE("golden: torchvision shufflenet_v2_x0_5 (channel shuffle via Reshape/T
 }
 
 TEST_CASE("golden: the IR text of U2NETP parses back to the identical text") {
-  const Model model = load_model(kGoldenDir / "u2netp/model.onnx");
+  const Model model = load_golden("u2netp", 0);
   const std::string text = print_ir(model.graph());
   CHECK(print_ir(parse_ir(text)) == text);
-  CHECK(text.find("= BatchNormalization") != std::string::npos);
+  CHECK(model.graph().count(OpKind::BatchNormalization) == 112);
+}
+
+TEST_CASE("golden: -O2 folds all 112 BatchNormalization nodes of U2NETP into its convolutions") {
+  const Model model = load_golden("u2netp", 2);
+  CHECK(model.graph().count(OpKind::BatchNormalization) == 0);
+  CHECK(model.graph().count(OpKind::Conv) == 119);
+}
+
+TEST_CASE("golden: -O2 turns the opset-13 transformer's decomposed LayerNorm and GELU into single ops") {
+  const Model model = load_golden("transformer_op13", 2);
+  CHECK(model.graph().count(OpKind::LayerNormalization) == 2);
+  CHECK(model.graph().count(OpKind::ReduceMean) == 0);
+  CHECK(model.graph().count(OpKind::Erf) == 0);
+  CHECK(model.graph().count(OpKind::Gelu) == 1);
 }

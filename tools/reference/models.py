@@ -1,0 +1,181 @@
+"""PyTorch modules whose ONNX exports and outputs are nnc's golden references.
+
+Written for nnc from architecture descriptions (shared/MODELS.md); run with Debian's
+/usr/bin/python3 (torch 1.13). Nothing here imports nnc: these are the judge, not the defendant.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+# ---------------------------------------------------------------------------------------------
+# cnn: a small CNN that touches the awkward corners of Conv/Pool/Resize shape rules.
+class SmallCnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+        self.pool = nn.MaxPool2d(2, ceil_mode=True)  # 33x47 -> 17x24: ceil on odd sizes
+        self.dilated = nn.Conv2d(16, 24, 3, padding=2, dilation=2)
+        self.strided = nn.Conv2d(24, 32, 3, stride=2, padding=1)  # 17x24 -> 9x12
+        self.head = nn.Conv2d(32 + 16, 1, 1)
+
+    def forward(self, x):
+        skip = self.stem(x)  # 16 x 33 x 47
+        y = F.relu(self.dilated(self.pool(skip)))
+        y = F.relu(self.strided(y))  # 32 x 9 x 12
+        y = F.interpolate(y, scale_factor=4.0, mode="bilinear", align_corners=False)  # 36 x 48
+        y = y[:, :, : skip.shape[2], : skip.shape[3]]  # crop back to the skip's 33 x 47
+        return torch.sigmoid(self.head(torch.cat([y, skip], dim=1)))
+
+
+# ---------------------------------------------------------------------------------------------
+# transformer: one pre-LayerNorm encoder block, attention spelled out op by op.
+class EncoderBlock(nn.Module):
+    def __init__(self, d_model=64, heads=4, mlp_ratio=4):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.ln2 = nn.LayerNorm(d_model)
+        self.fc1 = nn.Linear(d_model, mlp_ratio * d_model)
+        self.fc2 = nn.Linear(mlp_ratio * d_model, d_model)
+
+    def attention(self, x):
+        b, s, d = x.shape
+        dh = d // self.heads
+        q, k, v = self.qkv(x).reshape(b, s, 3, self.heads, dh).permute(2, 0, 3, 1, 4)
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(dh)
+        out = torch.matmul(torch.softmax(scores, dim=-1), v)  # b, heads, s, dh
+        return self.proj(out.transpose(1, 2).reshape(b, s, d))
+
+    def forward(self, x):
+        x = x + self.attention(self.ln1(x))
+        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+
+
+# ---------------------------------------------------------------------------------------------
+# U2NETP (Qin et al. 2020, "U^2-Net"): nested U-blocks (RSU), the 4.7 MB configuration.
+class ConvBnRelu(nn.Module):
+    def __init__(self, cin, cout, dilation=1):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=dilation, dilation=dilation)
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+def upsample_to(x, reference):
+    return F.interpolate(x, size=reference.shape[2:], mode="bilinear", align_corners=False)
+
+
+class RSU(nn.Module):
+    """RSU-L: an encoder-decoder U inside one block, plus a residual from its input conv."""
+
+    def __init__(self, levels, cin, mid, cout):
+        super().__init__()
+        self.entry = ConvBnRelu(cin, cout)
+        self.encoders = nn.ModuleList([ConvBnRelu(cout, mid)] + [ConvBnRelu(mid, mid) for _ in range(levels - 2)])
+        self.bottom = ConvBnRelu(mid, mid, dilation=2)
+        self.decoders = nn.ModuleList([ConvBnRelu(2 * mid, mid) for _ in range(levels - 2)] + [ConvBnRelu(2 * mid, cout)])
+
+    def forward(self, x):
+        xin = self.entry(x)
+        skips = []
+        h = xin
+        for i, encoder in enumerate(self.encoders):
+            if i > 0:
+                h = F.max_pool2d(h, 2, stride=2, ceil_mode=True)
+            h = encoder(h)
+            skips.append(h)
+        h = self.bottom(h)
+        for decoder, skip in zip(self.decoders, reversed(skips)):
+            if h.shape[2:] != skip.shape[2:]:
+                h = upsample_to(h, skip)
+            h = decoder(torch.cat([h, skip], dim=1))
+        return h + xin
+
+
+class RSU4F(nn.Module):
+    """RSU-4F: the same U with dilations (1, 2, 4, bottom 8) instead of pooling."""
+
+    def __init__(self, cin, mid, cout):
+        super().__init__()
+        self.entry = ConvBnRelu(cin, cout)
+        self.encoders = nn.ModuleList([ConvBnRelu(cout, mid, 1), ConvBnRelu(mid, mid, 2), ConvBnRelu(mid, mid, 4)])
+        self.bottom = ConvBnRelu(mid, mid, 8)
+        self.decoders = nn.ModuleList([ConvBnRelu(2 * mid, mid, 4), ConvBnRelu(2 * mid, mid, 2), ConvBnRelu(2 * mid, cout, 1)])
+
+    def forward(self, x):
+        xin = self.entry(x)
+        skips = []
+        h = xin
+        for encoder in self.encoders:
+            h = encoder(h)
+            skips.append(h)
+        h = self.bottom(h)
+        for decoder, skip in zip(self.decoders, reversed(skips)):
+            h = decoder(torch.cat([h, skip], dim=1))
+        return h + xin
+
+
+class U2NETP(nn.Module):
+    def __init__(self, mid=16, width=64):
+        super().__init__()
+        self.encoders = nn.ModuleList([RSU(7, 3, mid, width), RSU(6, width, mid, width), RSU(5, width, mid, width),
+                                       RSU(4, width, mid, width), RSU4F(width, mid, width)])
+        self.bridge = RSU4F(width, mid, width)  # En6
+        self.decoders = nn.ModuleList([RSU4F(2 * width, mid, width), RSU(4, 2 * width, mid, width),
+                                       RSU(5, 2 * width, mid, width), RSU(6, 2 * width, mid, width),
+                                       RSU(7, 2 * width, mid, width)])  # De5 .. De1
+        self.sides = nn.ModuleList([nn.Conv2d(width, 1, 3, padding=1) for _ in range(6)])  # De1..De5, En6
+        self.fuse = nn.Conv2d(6, 1, 1)
+
+    def forward(self, x):
+        skips = []
+        h = x
+        for i, encoder in enumerate(self.encoders):
+            if i > 0:
+                h = F.max_pool2d(h, 2, stride=2, ceil_mode=True)
+            h = encoder(h)
+            skips.append(h)
+        h = self.bridge(F.max_pool2d(h, 2, stride=2, ceil_mode=True))
+        stage_outputs = [h]  # En6, De5, ..., De1
+        for decoder, skip in zip(self.decoders, reversed(skips)):
+            h = decoder(torch.cat([upsample_to(h, skip), skip], dim=1))
+            stage_outputs.append(h)
+        de1 = stage_outputs[-1]
+        # d1 from De1, d2 from De2, ..., d6 from En6, all at the input resolution.
+        logits = []
+        for k, side in enumerate(self.sides):
+            d = side(stage_outputs[len(stage_outputs) - 1 - k])
+            logits.append(d if k == 0 else upsample_to(d, de1))
+        d0 = self.fuse(torch.cat(logits, dim=1))
+        return tuple(torch.sigmoid(d) for d in [d0] + logits)
+
+
+def calibrate_batchnorm(model, example, seed):
+    """Gives every BatchNorm realistic, non-trivial inference statistics.
+
+    Random weights with default BN stats (mean 0, var 1) let activations drift towards zero or
+    infinity over a hundred layers, which makes a comparison insensitive. Running one batch in
+    train mode with momentum None stores that batch's mean/var, so each layer sees roughly
+    normalised inputs; seeded random gamma/beta then make folding BN into conv non-trivial.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    batchnorms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for bn in batchnorms:
+        bn.reset_running_stats()
+        bn.momentum = None
+    model.train()
+    with torch.no_grad():
+        model(example)
+        for bn in batchnorms:
+            bn.weight.copy_(torch.rand(bn.num_features, generator=generator) + 0.5)
+            bn.bias.copy_(torch.randn(bn.num_features, generator=generator) * 0.2)
+            bn.running_var.mul_(torch.rand(bn.num_features, generator=generator) * 0.5 + 0.75)
+            bn.momentum = 0.1
+    model.eval()
