@@ -72,7 +72,7 @@ void write_png(const fs::path& path, const Image& image) {
     fail(ErrorKind::Runtime, "{}: cannot write PNG", path.string());
 }
 
-void write_grayscale_png(const fs::path& path, const Tensor& map) {
+void write_grayscale_png(const fs::path& path, const Tensor& map, std::optional<std::pair<int, int>> size) {
   if (map.rank() < 2) bad_input("cannot write a tensor of shape {} as an image", to_string(map.dims()));
   const int64_t h = map.dims()[size_t(map.rank()) - 2], w = map.dims()[size_t(map.rank()) - 1];
   if (h * w != map.numel())
@@ -85,7 +85,7 @@ void write_grayscale_png(const fs::path& path, const Tensor& map) {
   const double scale = hi > lo ? 255.0 / (hi - lo) : 0.0;
   Image image{int(w), int(h), 1, std::vector<uint8_t>(size_t(h * w))};
   for (int64_t i = 0; i < h * w; ++i) image.pixels[size_t(i)] = uint8_t(std::lround((map.get_double(i) - lo) * scale));
-  write_png(path, image);
+  write_png(path, size ? resize_image(image, size->first, size->second) : image);
 }
 
 }  // namespace nnc

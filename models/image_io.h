@@ -33,8 +33,10 @@ struct Preprocess {
 Tensor image_to_tensor(const Image& image, const Preprocess& pre);
 
 // Writes a single-channel map (any shape whose last two dims are H, W and that holds one
-// plane) as an 8-bit grayscale PNG, min-max normalised.
-void write_grayscale_png(const std::filesystem::path& path, const Tensor& map);
+// plane) as an 8-bit grayscale PNG, min-max normalised, then resized (bilinear) to `size`
+// (width, height) when given.
+void write_grayscale_png(const std::filesystem::path& path, const Tensor& map,
+                         std::optional<std::pair<int, int>> size = std::nullopt);
 void write_png(const std::filesystem::path& path, const Image& image);
 
 }  // namespace nnc

@@ -61,7 +61,9 @@ Tensor random_input(const Graph& g, ValueId id, uint32_t seed) {
   return random_tensor(type.dtype, type.shape.concrete(), seed);
 }
 
-Tensor load_input(const Graph& g, ValueId id, const std::string& file, const Args& args, uint32_t seed) {
+// Loads one --input; for an image, also reports its size before resizing in `image_size`.
+Tensor load_input(const Graph& g, ValueId id, const std::string& file, const Args& args, uint32_t seed,
+                  std::optional<std::pair<int, int>>& image_size) {
   if (file == "random") return random_input(g, id, seed);
   const fs::path path(file);
   if (!fs::exists(path)) bad_input("--input {}: no such file", file);
@@ -79,7 +81,9 @@ Tensor load_input(const Graph& g, ValueId id, const std::string& file, const Arg
   } else if (const Shape& shape = g.type(id).shape; shape.rank() == 4 && shape.dims[2].known() && shape.dims[3].known()) {
     pre.size = {int(shape.dims[3].value), int(shape.dims[2].value)};  // the model's own input size
   }
-  return image_to_tensor(read_image(path), pre);
+  const Image image = read_image(path);
+  if (!image_size) image_size = std::pair{image.width, image.height};
+  return image_to_tensor(image, pre);
 }
 
 std::string stats(const Tensor& t) {
@@ -150,18 +154,22 @@ int cmd_inspect(const std::vector<std::string>& argv) {
 
 int cmd_run(const std::vector<std::string>& argv) {
   const Args args(argv, kPipelineFlags,
-                  with({"--input", "--save-outputs", "--mean", "--std", "--size", "--save-png", "--seed"}, kPipelineOptions));
+                  with({"--input", "--save-outputs", "--mean", "--std", "--size", "--save-png", "--seed", "--png-size"}, kPipelineOptions));
   if (args.help()) {
     fmt::print(
         "usage: nnc run MODEL --input NAME=FILE [--input ...] [--save-outputs DIR] [--save-png NAME=FILE.png]\n"
-        "               [--input-shape NAME:DxD...] [--mean M] [--std S] [--size WxH] [--seed N]\n\n"
+        "               [--png-size WxH|output] [--input-shape NAME:DxD...] [--mean M] [--std S] [--size WxH]\n"
+        "               [--seed N]\n\n"
         "FILE is a .npy, an ONNX TensorProto .pb, an image (PNG/JPEG/BMP) or `random`.\n"
         "Images become f32[1,3,H,W]: resized to --size (default: the model's input size), scaled to\n"
         "[0,1], then (x - mean) / std per channel (--mean 0.485,0.456,0.406 --std 0.229,0.224,0.225\n"
         "for ImageNet). Inputs not given are an error; `random` fills uniform [-1,1] (seeded).\n"
         "Prints each output's shape and min/max/mean, and the inference time.\n"
         "--save-outputs DIR writes DIR/<name>.npy per output (characters outside [A-Za-z0-9._-]\n"
-        "become _); --save-png NAME=FILE writes output NAME as a min-max normalised grayscale PNG.\n\n{}",
+        "become _); --save-png NAME=FILE writes output NAME as a min-max normalised grayscale PNG,\n"
+        "resized (bilinear) to the size of the input image when one was given, as U2Net's\n"
+        "post-processing does; --png-size WxH picks another size, --png-size output keeps the\n"
+        "output's own.\n\n{}",
         kPipelineHelp);
     return 0;
   }
@@ -181,6 +189,7 @@ int cmd_run(const std::vector<std::string>& argv) {
   }
   const uint32_t seed = uint32_t(args.get_int("--seed", 0, 0, 1 << 30));
   std::map<std::string, Tensor> inputs;
+  std::optional<std::pair<int, int>> image_size;  // of the first image input, before resizing
   for (const auto& [name, file] : files) {
     const ValueId id = g.find(name);
     if (id == kNoValue || g.value(id).kind != ValueKind::Input) {
@@ -188,7 +197,7 @@ int cmd_run(const std::vector<std::string>& argv) {
       for (ValueId in : g.inputs) names += (names.empty() ? "" : ", ") + g.value(in).name;
       bad_input("--input names '{}', which is not an input of the model (inputs: {})", name, names);
     }
-    inputs[name] = load_input(g, id, file, args, seed + uint32_t(inputs.size()));
+    inputs[name] = load_input(g, id, file, args, seed + uint32_t(inputs.size()), image_size);
   }
   for (ValueId id : g.inputs)
     if (!inputs.contains(g.value(id).name))
@@ -215,12 +224,21 @@ int cmd_run(const std::vector<std::string>& argv) {
     for (const auto& [name, t] : outputs) write_npy(dir / (safe_file_name(name) + ".npy"), t);
     fmt::print("wrote {} outputs to {}/\n", outputs.size(), dir.string());
   }
+  std::optional<std::pair<int, int>> png_size = image_size;
+  if (args.has("--png-size")) {
+    const std::string s = args.get("--png-size");
+    int w = 0, h = 0;
+    if (s == "output") png_size.reset();
+    else if (std::sscanf(s.c_str(), "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0)
+      usage_error("--png-size expects WxH or 'output', got '{}'", s);
+    else png_size = std::pair{w, h};
+  }
   for (const std::string& spec : args.all("--save-png")) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos) usage_error("--save-png expects NAME=FILE.png, got '{}'", spec);
     const auto it = outputs.find(spec.substr(0, eq));
     if (it == outputs.end()) bad_input("--save-png names '{}', which is not an output", spec.substr(0, eq));
-    write_grayscale_png(spec.substr(eq + 1), it->second);
+    write_grayscale_png(spec.substr(eq + 1), it->second, png_size);
     fmt::print("wrote {}\n", spec.substr(eq + 1));
   }
   return 0;

@@ -1,0 +1,116 @@
+// The nnc command line, end to end: run a golden model through `nnc run` and compare what it
+// saves with PyTorch's outputs; check `compile`, `inspect` and the image path (U2NETP on a photo).
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "core/compare.h"
+#include "core/npy.h"
+#include "models/image_io.h"
+
+using namespace nnc;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kSource = NNC_SOURCE_DIR;
+const fs::path kGolden = kSource / "tests/data/golden";
+
+struct CliResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+fs::path scratch_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("nnc_cli_test_{}_{}", name, ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+CliResult run_cli(const std::string& arguments, const fs::path& scratch) {
+  const fs::path log = scratch / "log.txt";
+  const int status = std::system(fmt::format("{} {} > {} 2>&1", NNC_CLI_PATH, arguments, log.string()).c_str());
+  std::ifstream in(log);
+  CliResult result{WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                   std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+  INFO(result.output);
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("nnc run: saved outputs of the golden CNN match PyTorch's") {
+  const fs::path dir = scratch_dir("run");
+  const CliResult r = run_cli(fmt::format("run {} --input input={} --save-outputs {}", (kGolden / "cnn/model.onnx").string(),
+                                          (kGolden / "cnn/input_0.npy").string(), (dir / "out").string()),
+                              dir);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("inference:") != std::string::npos);
+  const Difference d = compare(read_npy(dir / "out/mask.npy"), read_npy(kGolden / "cnn/output_0.npy"));
+  CHECK(d.rel_l2 < 1e-5);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("nnc run: U2NETP on a photo writes a mask PNG at the photo's own size") {
+  const fs::path dir = scratch_dir("png");
+  const CliResult r = run_cli(fmt::format("run {} --input input={} --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 "
+                                          "--save-png d0={} --save-png d1={} --png-size output",
+                                          (kGolden / "u2netp/model.onnx").string(),
+                                          (kSource / "models/samples/chelsea.png").string(), (dir / "d0.png").string(),
+                                          (dir / "d1.png").string()),
+                              dir);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  // --png-size applies to every --save-png; run again without it for the default.
+  const Image native = read_image(dir / "d0.png");
+  CHECK(native.width == 320);
+  CHECK(native.height == 320);
+  const CliResult again = run_cli(fmt::format("run {} --input input={} --save-png d0={}", (kGolden / "u2netp/model.onnx").string(),
+                                              (kSource / "models/samples/chelsea.png").string(), (dir / "d0.png").string()),
+                                  dir);
+  REQUIRE(again.exit_code == 0);
+  const Image original = read_image(dir / "d0.png");
+  CHECK(original.width == 451);  // chelsea.png is 451x300
+  CHECK(original.height == 300);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("nnc compile: reports every pass and writes IR that nnc run accepts") {
+  const fs::path dir = scratch_dir("compile");
+  const CliResult r =
+      run_cli(fmt::format("compile {} -o {}", (kGolden / "u2netp/model.onnx").string(), (dir / "u2netp.nnc").string()), dir);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("fold-batchnorm") != std::string::npos);
+  CHECK(r.output.find("folded 112 BatchNormalization") != std::string::npos);
+  REQUIRE(fs::exists(dir / "u2netp.nnc"));
+  const CliResult inspect = run_cli(fmt::format("inspect {}", (dir / "u2netp.nnc").string()), dir);
+  INFO(inspect.output);
+  CHECK(inspect.exit_code == 0);
+  CHECK(inspect.output.find("Conv") != std::string::npos);
+  CHECK(inspect.output.find("BatchNormalization") == std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("nnc run: usage and input mistakes exit with 2 and say what is wrong") {
+  const fs::path dir = scratch_dir("usage");
+  const std::string model = (kGolden / "cnn/model.onnx").string();
+  const CliResult missing_input = run_cli(fmt::format("run {}", model), dir);
+  CHECK(missing_input.exit_code == 2);
+  CHECK(missing_input.output.find("input 'input'") != std::string::npos);
+  const CliResult wrong_name = run_cli(fmt::format("run {} --input nope=random", model), dir);
+  CHECK(wrong_name.exit_code == 2);
+  CHECK(wrong_name.output.find("not an input") != std::string::npos);
+  const CliResult bad_png_size = run_cli(fmt::format("run {} --input random --save-png mask=x.png --png-size 3by4", model), dir);
+  CHECK(bad_png_size.exit_code == 2);
+  CHECK(bad_png_size.output.find("--png-size") != std::string::npos);
+  const CliResult wrong_shape =
+      run_cli(fmt::format("run {} --input input={}", model, (kGolden / "transformer/input_0.npy").string()), dir);
+  CHECK(wrong_shape.exit_code == 2);
+  fs::remove_all(dir);
+}
