@@ -56,16 +56,28 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+// A line with runs of spaces collapsed: the printer re-aligns its columns when a pass removes
+// the widest name, and that is not a change worth showing.
+std::string without_alignment(const std::string& line) {
+  std::string out;
+  for (char c : line)
+    if (c != ' ' || (!out.empty() && out.back() != ' ')) out += c;
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 // The lines only in `before` ("- ...") then the lines only in `after` ("+ ..."): for one pass
 // this is exactly the nodes and constants it removed and the ones it made.
 std::vector<std::string> line_diff(const std::string& before, const std::string& after) {
   const std::vector<std::string> a = lines_of(before), b = lines_of(after);
-  const std::multiset<std::string> in_a(a.begin(), a.end()), in_b(b.begin(), b.end());
+  std::multiset<std::string> in_a, in_b;
+  for (const std::string& line : a) in_a.insert(without_alignment(line));
+  for (const std::string& line : b) in_b.insert(without_alignment(line));
   std::vector<std::string> out;
   for (const std::string& line : a)
-    if (!in_b.contains(line)) out.push_back("- " + line);
+    if (!in_b.contains(without_alignment(line))) out.push_back("- " + line);
   for (const std::string& line : b)
-    if (!in_a.contains(line)) out.push_back("+ " + line);
+    if (!in_a.contains(without_alignment(line))) out.push_back("+ " + line);
   return out;
 }
 
