@@ -6,6 +6,9 @@
 // the result); leading (batch) dims broadcast. Gemm: 2-D only, transA/transB, and C broadcast
 // to [M, N] in one direction. f32 runs on the sgemm; other floats in double; integers exactly
 // (with wrap-around, like numpy). A fused `act` (ops/epilogue.h) applies to f32 results.
+// nnc extension for fused graphs (passes/fuse_activations.cpp): MatMul's optional input 2 is an
+// f32 bias of shape [N] added to every row before the activation, so MatMul + Add(bias) + Gelu
+// is one pass over the output.
 #include "ops/epilogue.h"
 #include "ops/sgemm.h"
 
@@ -47,6 +50,12 @@ std::vector<TensorType> infer_matmul(InferContext& c) {
   validate_epilogue(c.node);
   if (!a.shape.rank_known || !b.shape.rank_known) return {TensorType{a.dtype, Shape::unknown_rank()}};
   const MatMulShape s = matmul_shape(c.node, a.shape, b.shape);
+  if (c.has_input(2)) {
+    const TensorType& bias = c.in(2);
+    if (a.dtype != DType::F32 || bias.dtype != DType::F32) node_error(c.node, "a fused bias needs f32 inputs");
+    if (s.b_vector || bias.rank() != 1 || (bias.shape.dims[0].known() && s.n.known() && bias.shape.dims[0].value != s.n.value))
+      node_error(c.node, "the fused bias must have shape [N] = {}, got {}", to_string(Shape({s.n})), to_string(bias.shape));
+  }
   std::vector<Dim> out = s.batch;
   if (!s.a_vector) out.push_back(s.m);
   if (!s.b_vector) out.push_back(s.n);
@@ -95,6 +104,11 @@ void reference_matmul(KernelContext& k) {
         T* C = y.data<T>() + i * M * N;
         if constexpr (std::is_same_v<T, float>) {
           sgemm(M, N, K, A, K, B, N, C, N, false);
+          if (k.has_input(2)) {
+            const float* bias = k.in(2).data<float>();
+            for (int64_t r = 0; r < M; ++r)
+              for (int64_t j = 0; j < N; ++j) C[r * N + j] += bias[j];
+          }
           apply_epilogue(k.node, C, M * N);
         } else if constexpr (std::is_integral_v<T>) {
           matmul_plain<T, std::make_unsigned_t<std::conditional_t<(sizeof(T) < 4), int32_t, T>>>(A, B, C, M, N, K);
@@ -186,7 +200,7 @@ std::vector<AttrSpec> with_epilogue(std::vector<AttrSpec> attrs) {
 extern const OpDef kMatMul{.kind = OpKind::MatMul,
                            .onnx_name = "MatMul",
                            .min_inputs = 2,
-                           .max_inputs = 2,
+                           .max_inputs = 3,  // 3rd: nnc's fused bias
                            .attrs = with_epilogue({}),
                            .infer = infer_matmul,
                            .reference = reference_matmul};

@@ -13,6 +13,7 @@
 #include "passes/eliminate_dead_code.h"
 #include "passes/fold_batchnorm.h"
 #include "passes/fold_constants.h"
+#include "passes/fuse_activations.h"
 #include "passes/fuse_gelu.h"
 #include "passes/fuse_layer_norm.h"
 #include "passes/remove_identities.h"
@@ -21,7 +22,8 @@ namespace nnc {
 
 // The order matters: folding first exposes constants to every later pass; CSE before the
 // pattern passes so a pattern is not split by a duplicated subexpression; BN folding before
-// activation fusion so Conv -> BN -> Relu becomes one Conv; dead code last.
+// activation fusion so Conv -> BN -> Relu becomes one Conv; GELU recognised before activation
+// fusion so MatMul -> Add -> GELU becomes one MatMul; dead code last.
 std::vector<PassInfo> pass_table() {
   return {
       // name                            function                          -O  what it does
@@ -31,6 +33,7 @@ std::vector<PassInfo> pass_table() {
       {"fold-batchnorm",                  fold_batchnorm,                   1, "fold BN and constant scale/shift into weights"},
       {"fuse-layer-norm",                 fuse_layer_norm,                  2, "spelled-out LayerNorm -> LayerNormalization"},
       {"fuse-gelu",                       fuse_gelu,                        2, "spelled-out GELU (erf or tanh form) -> Gelu"},
+      {"fuse-activations",                fuse_activations,                 2, "bias/residual Add and activation into Conv/Gemm/MatMul"},
       {"eliminate-dead-code",             eliminate_dead_code,              1, "drop nodes and constants nothing uses"},
   };
 }

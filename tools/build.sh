@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nnc needs (if missing), then builds Release into build/.
-# The CLI is build/nnc. Extra arguments go to cmake's configure step.
-#   BUILD_DIR=build-foo tools/build.sh -DNNC_SANITIZE=ON
+# The CLI is build/nnc. Extra arguments go to cmake's configure step; TARGETS limits what is
+# built (default: everything).
+#   BUILD_DIR=build-foo TARGETS="nnc nnc_test_core" tools/build.sh -DNNC_SANITIZE=ON
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +21,7 @@ fi
 
 build_dir=${BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" "$@" >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+targets=()
+for t in ${TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build_dir" -j"$(nproc)" "${targets[@]}"
 echo "tools/build.sh: built $build_dir/nnc"
