@@ -15,6 +15,7 @@
 #include "passes/fold_constants.h"
 #include "passes/fuse_activations.h"
 #include "passes/fuse_gelu.h"
+#include "passes/fuse_group_norm.h"
 #include "passes/fuse_layer_norm.h"
 #include "passes/remove_identities.h"
 
@@ -32,6 +33,7 @@ std::vector<PassInfo> pass_table() {
       {"eliminate-common-subexpressions", eliminate_common_subexpressions,  1, "compute each distinct value once"},
       {"fold-batchnorm",                  fold_batchnorm,                   1, "fold BN and constant scale/shift into weights"},
       {"fuse-layer-norm",                 fuse_layer_norm,                  2, "spelled-out LayerNorm -> LayerNormalization"},
+      {"fuse-group-norm",                 fuse_group_norm,                  2, "Reshape/InstanceNorm/Reshape/Mul/Add -> GroupNormalization"},
       {"fuse-gelu",                       fuse_gelu,                        2, "spelled-out GELU (erf or tanh form) -> Gelu"},
       {"fuse-activations",                fuse_activations,                 2, "bias/residual Add and activation into Conv/Gemm/MatMul"},
       {"eliminate-dead-code",             eliminate_dead_code,              1, "drop nodes and constants nothing uses"},

@@ -64,6 +64,17 @@ TEST_CASE("golden: the same transformer block at opset 13 (decomposed LayerNorm)
   check_golden("transformer_op13");
 }
 
+TEST_CASE("golden: a diffusion U-Net residual block (GroupNorm, SiLU, conv, skip) matches PyTorch") {
+  check_golden("resblock");
+}
+
+TEST_CASE("golden: -O2 turns the resblock's spelled-out GroupNorms into GroupNormalization and its skip into a conv residual") {
+  const Model model = load_golden("resblock", 2);
+  CHECK(model.graph().count(OpKind::GroupNormalization) == 2);
+  CHECK(model.graph().count(OpKind::InstanceNormalization) == 0);
+  CHECK(model.graph().count(OpKind::Add) == 0);
+}
+
 TEST_CASE("golden: U2NETP at 320x320 with BatchNormalization nodes matches PyTorch on all 7 outputs") {
   check_golden("u2netp");
 }

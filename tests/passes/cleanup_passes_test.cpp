@@ -9,6 +9,7 @@
 
 using namespace nnc;
 using nnc::testing::expect_ir;
+using nnc::testing::expect_same_outputs;
 using nnc::testing::parse_typed;
 
 TEST_CASE("eliminate-dead-code: removes a chain nobody reads and the constant only it used") {
@@ -103,4 +104,54 @@ return %y
 TEST_CASE("pipeline: an unknown --disable-pass name is an error listing the passes") {
   Graph g = parse_typed("graph t opset=17\ninput %x f32[1]\n%y f32[1] = Relu %x\nreturn %y\n");
   CHECK_THROWS_WITH_AS(run_pipeline(g, {.disabled = {"fold-everything"}}), doctest::Contains("fold-constants"), Error);
+}
+
+TEST_CASE("remove-identities: a Transpose pair that cancels disappears; one that does not composes") {
+  Graph g = parse_typed(R"(graph t opset=13
+input  %x  f32[2,3,4]
+%t  f32[2,4,3]  = Transpose  %x  perm=[0,2,1]
+%y  f32[2,3,4]  = Transpose  %t  perm=[0,2,1]
+%z  f32[2,3,4]  = Relu       %y
+return %z
+)");
+  const Graph before = g;
+  CHECK(remove_identities(g).rewrites() == 2);  // composed, then the identity removed
+  eliminate_dead_code(g);
+  expect_ir(g, R"(graph t opset=13
+input %x f32[2,3,4]
+%z f32[2,3,4] = Relu %x
+return %z
+)");
+  expect_same_outputs(before, g);
+
+  Graph h = parse_typed(R"(graph t opset=13
+input  %x  f32[2,3,4]
+%t  f32[4,3,2]  = Transpose  %x
+%y  f32[3,2,4]  = Transpose  %t  perm=[1,2,0]
+return %y
+)");
+  const Graph h_before = h;
+  CHECK(remove_identities(h).rewrites() == 1);
+  eliminate_dead_code(h);
+  expect_ir(h, R"(graph t opset=13
+input %x f32[2,3,4]
+%y f32[3,2,4] = Transpose %x perm=[1,0,2] # from t, y
+return %y
+)");
+  expect_same_outputs(h_before, h);
+}
+
+TEST_CASE("remove-identities: a Transpose pair whose middle is also read keeps the first Transpose") {
+  Graph g = parse_typed(R"(graph t opset=13
+input  %x  f32[2,3]
+%t  f32[3,2]  = Transpose  %x
+%y  f32[2,3]  = Transpose  %t
+%z  f32[2,3]  = Relu       %y
+return %z, %t
+)");
+  const Graph before = g;
+  remove_identities(g);
+  eliminate_dead_code(g);
+  CHECK(g.count(OpKind::Transpose) == 1);
+  expect_same_outputs(before, g);
 }

@@ -4,6 +4,7 @@
 #include "passes/eliminate_common_subexpressions.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/fuse_gelu.h"
+#include "passes/fuse_group_norm.h"
 #include "passes/fuse_layer_norm.h"
 
 using namespace nnc;
@@ -158,4 +159,58 @@ return %y
 )");
   CHECK(eliminate_common_subexpressions(g).rewrites() == 0);
   CHECK(g.nodes.size() == 3);
+}
+
+// As PyTorch 1.13 exports nn.GroupNorm(2, 4) at opset 13 (after shape folding), on [1,4,3,3].
+const char* kGroupNorm = R"(graph t opset=13
+input  %x       f32[1,4,3,3]
+const  @gshape  i64[3]       [0, 2, -1]
+const  @ones    f32[2]       [1.0, 1.0]
+const  @zeros   f32[2]       [0.0, 0.0]
+const  @xshape  i64[4]       [1, 4, 3, 3]
+const  @gamma   f32[4,1,1]   random(seed=4)
+const  @beta    f32[4,1,1]   random(seed=5)
+%r  f32[1,2,18]   = Reshape                %x, @gshape
+%i  f32[1,2,18]   = InstanceNormalization  %r, @ones, @zeros  epsilon=1e-05
+%b  f32[1,4,3,3]  = Reshape                %i, @xshape
+%m  f32[1,4,3,3]  = Mul                    %b, @gamma
+%y  f32[1,4,3,3]  = Add                    %m, @beta
+return %y
+)";
+
+TEST_CASE("fuse-group-norm: Reshape/InstanceNormalization/Reshape/Mul/Add becomes one GroupNormalization") {
+  Graph g = parse_typed(kGroupNorm);
+  const Graph before = g;
+  CHECK(fuse_group_norm(g).rewrites() == 1);
+  eliminate_dead_code(g);
+  expect_ir(g, R"(graph t opset=13
+input %x f32[1,4,3,3]
+const @y.scale f32[4] ...
+const @y.bias f32[4] ...
+%y f32[1,4,3,3] = GroupNormalization %x, @y.scale, @y.bias epsilon=1e-05 num_groups=2 # from r, i, b, m, y
+return %y
+)");
+  expect_same_outputs(before, g);
+}
+
+TEST_CASE("fuse-group-norm: without the affine Mul/Add, and with a non-trivial per-group scale, still exact") {
+  std::string text = kGroupNorm;
+  text.replace(text.find("[1.0, 1.0]"), 10, "[0.5, 2.0]");
+  text.replace(text.find("%m  f32"), std::string::npos, "return %b\n");
+  Graph g = parse_typed(text);
+  const Graph before = g;
+  CHECK(fuse_group_norm(g).rewrites() == 1);
+  CHECK(g.count(OpKind::GroupNormalization) == 1);
+  CHECK(g.count(OpKind::InstanceNormalization) == 0);
+  expect_same_outputs(before, g);
+}
+
+TEST_CASE("fuse-group-norm: must not fire when the normalised groups are read elsewhere") {
+  std::string text = kGroupNorm;
+  text.replace(text.find("return %y"), 9, "return %y, %i");
+  Graph g = parse_typed(text);
+  const PassReport report = fuse_group_norm(g);
+  CHECK(report.rewrites() == 0);
+  REQUIRE(report.notes().size() == 1);
+  CHECK(report.notes()[0].find("also read elsewhere") != std::string::npos);
 }

@@ -65,6 +65,16 @@ def transformer_op13():
     return model, example, 13, ["output"], {}
 
 
+def resblock():
+    torch.manual_seed(30)
+    model = models.DiffusionResBlock()
+    with torch.no_grad():  # GroupNorm's default gamma 1 / beta 0 would hide a swapped scale and bias
+        for norm in (model.norm1, model.norm2):
+            norm.weight.copy_(torch.rand(32) + 0.5)
+            norm.bias.copy_(torch.randn(32) * 0.2)
+    return model.eval(), seeded_randn(1, 32, 16, 16, seed=31), 13, ["output"], {}
+
+
 def u2netp():
     torch.manual_seed(7)
     model = models.U2NETP()
@@ -90,7 +100,7 @@ def shufflenet_v2_x0_5():
     return torchvision_model(torchvision.models.shufflenet_v2_x0_5, 20)
 
 
-GOLDENS = {f.__name__: f for f in [cnn, transformer, transformer_op13, u2netp, squeezenet1_1, shufflenet_v2_x0_5]}
+GOLDENS = {f.__name__: f for f in [cnn, transformer, transformer_op13, resblock, u2netp, squeezenet1_1, shufflenet_v2_x0_5]}
 
 
 def export(name):

@@ -57,6 +57,23 @@ class EncoderBlock(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
+# resblock: the residual block of a diffusion U-Net (GroupNorm, SiLU, conv, skip), as the
+# deblurring model's denoiser uses it.
+class DiffusionResBlock(nn.Module):
+    def __init__(self, channels=32, groups=8):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(groups, channels)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.norm2 = nn.GroupNorm(groups, channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = self.conv2(F.silu(self.norm2(h)))
+        return x + h
+
+
+# ---------------------------------------------------------------------------------------------
 # U2NETP (Qin et al. 2020, "U^2-Net"): nested U-blocks (RSU), the 4.7 MB configuration.
 class ConvBnRelu(nn.Module):
     def __init__(self, cin, cout, dilation=1):
