@@ -7,6 +7,7 @@
 #include "ops/interpreter.h"
 #include "ops/shape_inference.h"
 #include "passes/pipeline.h"
+#include "passes/plan_memory.h"
 
 namespace nnc {
 namespace fs = std::filesystem;
@@ -64,7 +65,10 @@ Graph load_graph(const fs::path& path, const LoadOptions& options) {
 Model load_model(const fs::path& path, const LoadOptions& options) {
   Graph g = load_graph(path, options);
   PipelineResult result = run_pipeline(g, options.passes);
-  return Model(std::move(g), path.string(), std::move(result));
+  const bool optimised = options.passes.level > 0 || !options.passes.only.empty();
+  std::optional<MemoryPlan> plan;
+  if (options.plan_memory && optimised) plan = plan_memory(g);
+  return Model(std::move(g), path.string(), std::move(result), std::move(plan));
 }
 
 std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs) const {
@@ -84,7 +88,9 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
       bad_input("'{}' is not an input of the model (inputs: {})", name, names);
     }
   }
-  const std::vector<Tensor> results = run_reference(g, ordered);
+  InterpreterOptions options;
+  if (model_.memory_plan()) options.plan = &*model_.memory_plan();
+  const std::vector<Tensor> results = run_reference(g, ordered, options);
   std::map<std::string, Tensor> out;
   for (size_t i = 0; i < results.size(); ++i) out.emplace(g.value(g.outputs[i]).name, results[i]);
   return out;

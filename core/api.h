@@ -11,12 +11,14 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "core/graph.h"
+#include "core/memory_plan.h"
 #include "core/tensor.h"
 #include "passes/pipeline.h"
 
@@ -30,24 +32,34 @@ struct LoadOptions {
   // The pass pipeline run after import (passes/pipeline.h): -O level (default 2, 0 = none),
   // --passes, --disable-pass, dumps, --explain, --verify-passes, progress.
   PipelineOptions passes;
+  // Plan one arena for the intermediates (passes/plan_memory.h) and run by it. Never at -O0,
+  // which runs the graph as imported with a fresh allocation per tensor.
+  bool plan_memory = true;
 };
 
 // A loaded model: the verified IR graph with every type inferred.
 class Model {
  public:
-  explicit Model(Graph graph, std::string source = "", PipelineResult optimization = {})
-      : graph_(std::move(graph)), source_(std::move(source)), optimization_(std::move(optimization)) {}
+  explicit Model(Graph graph, std::string source = "", PipelineResult optimization = {},
+                 std::optional<MemoryPlan> memory_plan = std::nullopt)
+      : graph_(std::move(graph)),
+        source_(std::move(source)),
+        optimization_(std::move(optimization)),
+        memory_plan_(std::move(memory_plan)) {}
   const Graph& graph() const { return graph_; }
   const std::string& source() const { return source_; }
   std::vector<std::string> input_names() const;
   std::vector<std::string> output_names() const;
   // What the pass pipeline did to the imported graph (one report per pass).
   const PipelineResult& optimization() const { return optimization_; }
+  // Where the intermediates live, if planned (see LoadOptions::plan_memory).
+  const std::optional<MemoryPlan>& memory_plan() const { return memory_plan_; }
 
  private:
   Graph graph_;
   std::string source_;
   PipelineResult optimization_;
+  std::optional<MemoryPlan> memory_plan_;
 };
 
 // Loads an ONNX model (.onnx) or an IR text file (recognised by content, not extension).

@@ -89,6 +89,16 @@ Tensor::Tensor(DType dtype, Dims dims) : dtype_(dtype), dims_(std::move(dims)) {
   storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
 }
 
+Tensor Tensor::view(std::shared_ptr<std::byte> storage, size_t offset, DType dtype, Dims dims) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.dims_ = std::move(dims);
+  t.numel_ = checked_numel(t.dims_, dtype, "tensor view");
+  t.storage_ = std::move(storage);
+  t.offset_ = offset;
+  return t;
+}
+
 Tensor Tensor::reshaped(Dims dims) const {
   check_internal(product(dims) == numel_, "reshaped: element count differs");
   Tensor t = *this;

@@ -108,6 +108,8 @@ class Tensor {
 
   // Same storage, other dims with the same element count.
   Tensor reshaped(Dims dims) const;
+  // A tensor over `storage` + `offset` (an arena slot), which it keeps alive; not zero-filled.
+  static Tensor view(std::shared_ptr<std::byte> storage, size_t offset, DType dtype, Dims dims);
   // A deep copy with its own storage.
   Tensor clone() const;
   // Element i converted to double / int64 (any dtype).

@@ -85,7 +85,9 @@ extern const OpDef kConcat{
     .kind = OpKind::Concat,
     .onnx_name = "Concat",
     .max_inputs = -1,
-    .attrs = {AttrSpec{"axis", AttrType::Int, std::nullopt}},
+    // zero_copy: nnc's own (passes/eliminate_concat.cpp): the memory plan already put the inputs
+    // in place, so the planned executor skips the node; the kernel below still copies when run.
+    .attrs = {AttrSpec{"axis", AttrType::Int, std::nullopt}, AttrSpec{"zero_copy", AttrType::Int, int64_t{0}}},
     .infer = infer,
     .reference = reference,
     .upgrade = upgrade,

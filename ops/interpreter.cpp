@@ -1,5 +1,7 @@
 #include "ops/interpreter.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #include "ops/op_def.h"
@@ -24,7 +26,7 @@ std::vector<std::string> captured_names(const Node& node) {
 }  // namespace
 
 std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> inputs, int opset,
-                             const OuterLookup& outer) {
+                             const OuterLookup& outer, const OutputAllocator& allocate) {
   const OpDef& def = op_def(node.op);
   if (!def.infer || !def.reference)
     fail(ErrorKind::Unsupported, "{}: nnc has no kernel for {} yet", describe(node), op_name(node.op));
@@ -43,7 +45,8 @@ std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> in
     if (!t.shape.fully_known())
       fail(ErrorKind::Internal, "{}: output {} has shape {} after inference on concrete inputs",
            describe(node), i, to_string(t));
-    outputs.emplace_back(t.dtype, t.shape.concrete());
+    if (allocate) outputs.push_back(allocate(int(i), t));
+    else outputs.emplace_back(t.dtype, t.shape.concrete());
   }
   const SubgraphRunner runner = [&](const Graph& sub, const std::vector<Tensor>& sub_inputs) {
     return run_reference(sub, sub_inputs, {}, outer);
@@ -107,9 +110,39 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
     return outer ? outer(name) : nullptr;
   };
 
+  // The arena of a memory plan, and the allocator that hands out its slots.
+  const MemoryPlan* plan = options.keep_intermediates ? nullptr : options.plan;
+  if (plan) check_internal(plan->offset.size() == graph.values.size() && plan->skip_node.size() == graph.nodes.size(),
+                           "memory plan made for another graph");
+  std::shared_ptr<std::byte> arena;
+  if (plan && plan->arena_bytes > 0) {
+    void* p = std::aligned_alloc(64, size_t(plan->arena_bytes));
+    if (!p) fail(ErrorKind::Runtime, "out of memory allocating a {} byte arena", plan->arena_bytes);
+    arena = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+  }
+  // A planned output becomes a view into the arena, zero-filled like a fresh tensor unless it
+  // overwrites its own input. A shape that differs from the plan's gets its own storage.
+  auto arena_slot = [&](ValueId v, const TensorType& t, bool in_place) -> std::optional<Tensor> {
+    if (!plan || v == kNoValue || plan->offset[size_t(v)] < 0 || !t.shape.fully_known() ||
+        t != graph.type(v))
+      return std::nullopt;
+    Tensor view = Tensor::view(arena, size_t(plan->offset[size_t(v)]), t.dtype, t.shape.concrete());
+    if (!in_place) std::memset(view.bytes(), 0, view.nbytes());
+    return view;
+  };
+
   std::vector<const Tensor*> node_inputs;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const Node& node = graph.nodes[n];
+    if (plan && plan->skip_node[n]) {  // zero-copy Concat: its inputs were written in place
+      const ValueId out = node.outputs[0];
+      slots[size_t(out)] = Tensor::view(arena, size_t(plan->offset[size_t(out)]), graph.type(out).dtype,
+                                        graph.type(out).shape.concrete());
+      if (options.tap) options.tap(node, 0, *slots[size_t(out)]);
+      for (ValueId v : node.inputs)
+        if (last_use[size_t(v)] == int(n)) slots[size_t(v)].reset();
+      continue;
+    }
     node_inputs.assign(node.inputs.size(), nullptr);
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       if (node.inputs[i] == kNoValue) continue;
@@ -118,7 +151,13 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
         fail(ErrorKind::Internal, "{}: input '{}' has no value when the node runs", describe(node),
              graph.value(node.inputs[i]).name);
     }
-    std::vector<Tensor> results = run_node(node, node_inputs, graph.opset, scope);
+    OutputAllocator allocate = nullptr;
+    if (plan)
+      allocate = [&](int index, const TensorType& t) {
+        std::optional<Tensor> slot = arena_slot(node.outputs[size_t(index)], t, plan->in_place_node[n]);
+        return slot ? std::move(*slot) : Tensor(t.dtype, t.shape.concrete());
+      };
+    std::vector<Tensor> results = run_node(node, node_inputs, graph.opset, scope, allocate);
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       if (node.outputs[i] == kNoValue) continue;
       if (options.tap) options.tap(node, int(i), results[i]);

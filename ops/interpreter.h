@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/graph.h"
+#include "core/memory_plan.h"
 
 namespace nnc {
 
@@ -22,9 +23,16 @@ using TensorTap = std::function<void(const Node&, int output_index, const Tensor
 
 struct InterpreterOptions {
   TensorTap tap;
-  // Also keep every intermediate alive until the end (tests, debugging).
+  // Also keep every intermediate alive until the end (tests, debugging). Ignores `plan`.
   bool keep_intermediates = false;
+  // Place intermediates in one arena as planned (passes/plan_memory.h), run outputs in place and
+  // skip zero-copy Concats. Must have been made for this graph.
+  const MemoryPlan* plan = nullptr;
 };
+
+// Makes the storage for output `index` of a node (type already inferred); run_node's default
+// allocates a fresh zero-filled tensor.
+using OutputAllocator = std::function<Tensor(int index, const TensorType& type)>;
 
 // Runs `graph` on `inputs` (one per graph input, in order) and returns its outputs in order.
 // Throws BadInput when an input's dtype or shape disagrees with the graph's declaration.
@@ -35,6 +43,6 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
 // Runs one node's kernel on concrete inputs: infer, allocate, compute. `inputs` holds nullptr
 // for omitted optional inputs. Used by the interpreter and by constant folding.
 std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> inputs, int opset,
-                             const OuterLookup& outer = nullptr);
+                             const OuterLookup& outer = nullptr, const OutputAllocator& allocate = nullptr);
 
 }  // namespace nnc

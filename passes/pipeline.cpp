@@ -10,6 +10,7 @@
 #include "ops/interpreter.h"
 #include "ops/shape_inference.h"
 #include "passes/eliminate_common_subexpressions.h"
+#include "passes/eliminate_concat.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/fold_batchnorm.h"
 #include "passes/fold_constants.h"
@@ -24,7 +25,10 @@ namespace nnc {
 // The order matters: folding first exposes constants to every later pass; CSE before the
 // pattern passes so a pattern is not split by a duplicated subexpression; BN folding before
 // activation fusion so Conv -> BN -> Relu becomes one Conv; GELU recognised before activation
-// fusion so MatMul -> Add -> GELU becomes one MatMul; dead code last.
+// fusion so MatMul -> Add -> GELU becomes one MatMul; Concat elimination after every fusion,
+// since it depends on who finally produces each input; dead code last. Memory planning
+// (passes/plan_memory.h) is not a rewrite: load_model runs it on the result. Quantizer insertion
+// (the INT8 issue) will go between the fusions and Concat elimination.
 std::vector<PassInfo> pass_table() {
   return {
       // name                            function                          -O  what it does
@@ -36,6 +40,7 @@ std::vector<PassInfo> pass_table() {
       {"fuse-group-norm",                 fuse_group_norm,                  2, "Reshape/InstanceNorm/Reshape/Mul/Add -> GroupNormalization"},
       {"fuse-gelu",                       fuse_gelu,                        2, "spelled-out GELU (erf or tanh form) -> Gelu"},
       {"fuse-activations",                fuse_activations,                 2, "bias/residual Add and activation into Conv/Gemm/MatMul"},
+      {"eliminate-concat",                eliminate_concat,                 2, "producers write into their slice of a Concat (zero copy)"},
       {"eliminate-dead-code",             eliminate_dead_code,              1, "drop nodes and constants nothing uses"},
   };
 }

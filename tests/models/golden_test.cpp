@@ -9,6 +9,7 @@
 #include "core/compare.h"
 #include "core/ir_text.h"
 #include "core/npy.h"
+#include "passes/plan_memory.h"
 
 using namespace nnc;
 namespace fs = std::filesystem;
@@ -109,4 +110,23 @@ TEST_CASE("golden: -O2 turns the opset-13 transformer's decomposed LayerNorm and
   int gelu_epilogues = 0;
   for (const Node& n : model.graph().nodes) gelu_epilogues += n.op == OpKind::MatMul && n.has_attr("act") ? 1 : 0;
   CHECK(gelu_epilogues == 1);  // the MLP's fc1: MatMul + bias + Gelu in one node
+}
+
+TEST_CASE("golden: U2NETP's memory plan: every Concat zero-copy, arena within 10% of the bound, same bits as unplanned") {
+  const Model planned = load_golden("u2netp", 2);
+  REQUIRE(planned.memory_plan());
+  const MemoryPlan& plan = *planned.memory_plan();
+  CHECK(planned.graph().count(OpKind::Concat) == plan.zero_copy_concats);
+  CHECK(double(plan.arena_bytes) <= 1.1 * double(plan.lower_bound_bytes));
+  CHECK(plan.arena_bytes < plan.naive_bytes / 2);
+  MESSAGE(describe(plan));
+
+  LoadOptions options;
+  options.plan_memory = false;
+  const Model unplanned = load_model(kGoldenDir / "u2netp/model.onnx", options);
+  CHECK(!unplanned.memory_plan());
+  const Tensor input = read_npy(kGoldenDir / "u2netp/input_0.npy");
+  const auto a = Session(planned).run({{"input", input}});
+  const auto b = Session(unplanned).run({{"input", input}});
+  for (const auto& [name, tensor] : a) CHECK(compare(tensor, b.at(name)).max_abs == 0);
 }

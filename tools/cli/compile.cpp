@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/api.h"
+#include "passes/plan_memory.h"
 #include "core/ir_text.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/pipeline_flags.h"
@@ -63,6 +64,7 @@ int cmd_compile(const std::vector<std::string>& argv) {
   }
   const Graph& g = model.graph();
   fmt::print("\n{} nodes, {} constants after optimisation ({:.2f} s)\n", g.nodes.size(), g.consts().size(), seconds);
+  if (model.memory_plan()) fmt::print("{}\n", describe(*model.memory_plan()));
   if (!options.passes.dump_dir.empty())
     fmt::print("pass dumps written to {}/ (summary.txt, NN-<pass>.nnc, .dot)\n", options.passes.dump_dir.string());
   if (args.has("-o")) {
