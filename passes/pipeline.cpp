@@ -18,6 +18,7 @@
 #include "passes/fuse_gelu.h"
 #include "passes/fuse_group_norm.h"
 #include "passes/fuse_layer_norm.h"
+#include "passes/merge_siblings.h"
 #include "passes/remove_identities.h"
 
 namespace nnc {
@@ -40,6 +41,7 @@ std::vector<PassInfo> pass_table() {
       {"fuse-group-norm",                 fuse_group_norm,                  2, "Reshape/InstanceNorm/Reshape/Mul/Add -> GroupNormalization"},
       {"fuse-gelu",                       fuse_gelu,                        2, "spelled-out GELU (erf or tanh form) -> Gelu"},
       {"fuse-activations",                fuse_activations,                 2, "bias/residual Add and activation into Conv/Gemm/MatMul"},
+      {"merge-siblings",                  merge_siblings,                   2, "sibling Conv/MatMul on one input -> one wider op + Split"},
       {"eliminate-concat",                eliminate_concat,                 2, "producers write into their slice of a Concat (zero copy)"},
       {"eliminate-dead-code",             eliminate_dead_code,              1, "drop nodes and constants nothing uses"},
   };
