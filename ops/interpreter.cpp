@@ -7,7 +7,6 @@
 #include "ops/op_def.h"
 
 namespace nnc {
-namespace {
 
 // Names that the node's subgraphs (at any depth) read from enclosing scopes.
 std::vector<std::string> captured_names(const Node& node) {
@@ -22,8 +21,6 @@ std::vector<std::string> captured_names(const Node& node) {
   }
   return names;
 }
-
-}  // namespace
 
 std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> inputs, int opset,
                              const OuterLookup& outer, const OutputAllocator& allocate) {

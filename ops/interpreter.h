@@ -40,6 +40,10 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
                                   const InterpreterOptions& options = {},
                                   const OuterLookup& outer = nullptr);
 
+// Names that the node's subgraphs (If/Loop bodies, at any depth) read from enclosing scopes: the
+// node reads those values too, as far as lifetimes are concerned.
+std::vector<std::string> captured_names(const Node& node);
+
 // Runs one node's kernel on concrete inputs: infer, allocate, compute. `inputs` holds nullptr
 // for omitted optional inputs. Used by the interpreter and by constant folding.
 std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> inputs, int opset,

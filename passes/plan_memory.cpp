@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "ops/interpreter.h"
 #include "ops/op_def.h"
 
 namespace nnc {
@@ -65,6 +66,8 @@ MemoryPlan plan_memory(const Graph& g) {
       if (v != kNoValue) last_use[size_t(v)] = int(n);
     for (ValueId v : g.nodes[n].outputs)
       if (v != kNoValue) producer[size_t(v)] = int(n);
+    for (const std::string& name : captured_names(g.nodes[n]))  // read inside an If/Loop body
+      if (const ValueId v = g.find(name); v != kNoValue) last_use[size_t(v)] = std::max(last_use[size_t(v)], int(n));
   }
   std::vector<bool> planned(value_count, false);
   for (size_t n = 0; n < node_count; ++n) {

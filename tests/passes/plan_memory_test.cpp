@@ -141,3 +141,41 @@ return %d
   CHECK(plan.arena_bytes == 2 * tensor);
   CHECK(plan.offset[size_t(g.find("a"))] == plan.offset[size_t(g.find("c"))]);
 }
+
+TEST_CASE("plan-memory: a value read only inside an If branch stays alive until the If runs") {
+  Graph g = parse_typed(R"(graph main opset=17
+input  %c  bool[]
+input  %x  f32[64]
+
+%a  f32[64]  = Neg   %x
+%b  f32[64]  = Relu  %x
+%d  f32[64]  = Abs   %b
+%y  f32[64]  = If  %c  then_branch=<graph> else_branch=<graph>
+  {
+    graph then_body opset=17
+    outer  %a  f32[64]
+
+    %t  f32[64]  = Relu  %a
+    return %t
+  }
+  {
+    graph else_body opset=17
+    outer  %a  f32[64]
+
+    %e  f32[64]  = Neg  %a
+    return %e
+  }
+%z  f32[64]  = Add  %y, %d
+return %z
+)");
+  const MemoryPlan plan = plan_memory(g);
+  const auto offset = [&](const char* name) { return plan.offset[size_t(g.find(name))]; };
+  // %a is captured by the If (node 3): %b and %d, live before it, may not take its bytes.
+  CHECK(offset("a") >= 0);
+  CHECK(offset("b") != offset("a"));
+  CHECK(offset("d") != offset("a"));
+  std::vector<Tensor> inputs = {Tensor::scalar<bool>(true), random_tensor(DType::F32, {64}, 3)};
+  InterpreterOptions planned;
+  planned.plan = &plan;
+  CHECK(compare(run_reference(g, inputs, planned)[0], run_reference(g, inputs)[0]).max_abs == 0);
+}
