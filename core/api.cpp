@@ -65,9 +65,8 @@ Graph load_graph(const fs::path& path, const LoadOptions& options) {
 Model load_model(const fs::path& path, const LoadOptions& options) {
   Graph g = load_graph(path, options);
   PipelineResult result = run_pipeline(g, options.passes);
-  const bool optimised = options.passes.level > 0 || !options.passes.only.empty();
   std::optional<MemoryPlan> plan;
-  if (options.plan_memory && optimised) plan = plan_memory(g);
+  if (options.plan_memory && options.passes.runs_any_pass()) plan = plan_memory(g);
   return Model(std::move(g), path.string(), std::move(result), std::move(plan));
 }
 

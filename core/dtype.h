@@ -40,6 +40,10 @@ size_t dtype_size(DType t);
 bool is_float(DType t);    // f32, f16, bf16, f64
 bool is_integer(DType t);  // signed and unsigned integers, not bool
 bool is_signed(DType t);
+// The dtype of an ONNX TensorProto.DataType code (1 FLOAT, 2 UINT8, ... 16 BFLOAT16), as Cast's
+// `to`, EyeLike's `dtype` and the importer use them; nullopt for codes nnc has no dtype for
+// (STRING, complex, float8) and for codes that are not ONNX data types.
+std::optional<DType> dtype_from_onnx_code(int64_t code);
 
 // Calls f.template operator()<T>() with T the C++ storage type of `t`:
 //   visit_dtype(t, [&]<typename T>() { ... });
@@ -61,6 +65,19 @@ decltype(auto) visit_dtype(DType t, F&& f) {
     case DType::Bool: return f.template operator()<bool>();
   }
   fail(ErrorKind::Internal, "visit_dtype: bad dtype {}", int(t));
+}
+
+// Calls f.template operator()<W>() with W an unsigned integer as wide as one element of `t`:
+// for kernels that only move elements (Slice, Pad, Transpose), one instantiation per width.
+template <typename F>
+decltype(auto) visit_word(DType t, F&& f) {
+  switch (dtype_size(t)) {
+    case 1: return f.template operator()<uint8_t>();
+    case 2: return f.template operator()<uint16_t>();
+    case 4: return f.template operator()<uint32_t>();
+    case 8: return f.template operator()<uint64_t>();
+  }
+  fail(ErrorKind::Internal, "visit_word: element size {} of {}", dtype_size(t), int(t));
 }
 
 template <typename T>

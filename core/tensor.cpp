@@ -78,15 +78,19 @@ int64_t checked_numel(const Dims& dims, DType dtype, const std::string& what) {
   return int64_t(count);
 }
 
-Tensor::Tensor(DType dtype, Dims dims) : dtype_(dtype), dims_(std::move(dims)) {
-  numel_ = checked_numel(dims_, dtype_, "tensor");
+std::shared_ptr<std::byte> allocate_aligned(size_t bytes, bool zeroed) {
   // Round up to a multiple of 64 so vector kernels may read whole cache lines, and allocate at
   // least one line so even empty tensors have a valid, aligned pointer.
-  const size_t size = std::max<size_t>(64, (nbytes() + 63) / 64 * 64);
+  const size_t size = std::max<size_t>(64, (bytes + 63) / 64 * 64);
   void* p = std::aligned_alloc(64, size);
   if (!p) fail(ErrorKind::Runtime, "out of memory allocating {} bytes", size);
-  std::memset(p, 0, size);
-  storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+  if (zeroed) std::memset(p, 0, size);
+  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+}
+
+Tensor::Tensor(DType dtype, Dims dims) : dtype_(dtype), dims_(std::move(dims)) {
+  numel_ = checked_numel(dims_, dtype_, "tensor");
+  storage_ = allocate_aligned(nbytes(), /*zeroed=*/true);
 }
 
 Tensor Tensor::view(std::shared_ptr<std::byte> storage, size_t offset, DType dtype, Dims dims) {

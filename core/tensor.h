@@ -73,6 +73,10 @@ uint64_t max_tensor_bytes();
 // the element count. Throws BadInput naming `what` otherwise.
 int64_t checked_numel(const Dims& dims, DType dtype, const std::string& what);
 
+// 64-byte aligned storage of at least `bytes` (rounded up to whole 64-byte lines, at least one),
+// zero-filled when asked; throws Runtime when memory runs out.
+std::shared_ptr<std::byte> allocate_aligned(size_t bytes, bool zeroed);
+
 class Tensor {
  public:
   Tensor() = default;

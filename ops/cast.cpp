@@ -12,20 +12,8 @@ namespace {
 
 // ONNX TensorProto.DataType enum value -> nnc dtype.
 DType dtype_from_onnx(const Node& n, int64_t onnx_type) {
+  if (const std::optional<DType> dtype = dtype_from_onnx_code(onnx_type)) return *dtype;
   switch (onnx_type) {
-    case 1: return DType::F32;
-    case 2: return DType::U8;
-    case 3: return DType::I8;
-    case 4: return DType::U16;
-    case 5: return DType::I16;
-    case 6: return DType::I32;
-    case 7: return DType::I64;
-    case 9: return DType::Bool;
-    case 10: return DType::F16;
-    case 11: return DType::F64;
-    case 12: return DType::U32;
-    case 13: return DType::U64;
-    case 16: return DType::BF16;
     case 8: fail(ErrorKind::Unsupported, "{}: casting to STRING is not supported", describe(n));
     case 14:
     case 15: fail(ErrorKind::Unsupported, "{}: complex types are not supported", describe(n));

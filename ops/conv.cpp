@@ -47,6 +47,7 @@ std::vector<TensorType> infer(InferContext& c) {
   if (group < 1) node_error(n, "group = {} must be at least 1", group);
   if (!x.shape.rank_known || !w.shape.rank_known) return {TensorType{x.dtype, Shape::unknown_rank()}};
   if (x.rank() < 3) node_error(n, "input has rank {}; Conv needs [N, C, spatial...]", x.rank());
+  if (x.rank() > 5) node_error(n, "input has rank {}; nnc's Conv supports up to 3 spatial dims", x.rank());
   if (w.rank() != x.rank()) node_error(n, "weight has rank {} but the input has rank {}", w.rank(), x.rank());
   const Dim& channels = x.shape.dims[1];
   const Dim& per_group = w.shape.dims[1];
@@ -77,18 +78,9 @@ std::vector<TensorType> infer(InferContext& c) {
   return {y};
 }
 
-// Spatial sizes padded to three dims (1-D and 2-D convolutions are 3-D ones with size-1 axes).
-struct Box {
-  int64_t d = 1, h = 1, w = 1;
-};
-Box box(const std::vector<int64_t>& v, int64_t fill) {
-  std::vector<int64_t> p(3 - v.size(), fill);
-  p.insert(p.end(), v.begin(), v.end());
-  return {p[0], p[1], p[2]};
-}
 
 struct Im2col {
-  Box in, kernel, out, stride, dilation, pad;
+  Box3 in, kernel, out, stride, dilation, pad;
   int64_t channels;  // per group
 };
 
@@ -128,8 +120,8 @@ void conv_f32(const Node& n, const Tensor& x, const Tensor& w, const Tensor* bia
   const int64_t group = attr_int(n, "group");
   const std::vector<int64_t> input(xd.begin() + 2, xd.end()), kernel(wd.begin() + 2, wd.end());
   const WindowGeometry geo = window_geometry(n, input, kernel, false);
-  Im2col s{box(input, 1), box(kernel, 1), box(geo.output, 1), box(geo.stride, 1), box(geo.dilation, 1),
-           box(geo.pad_begin, 0), channels / group};
+  Im2col s{box3(input, 1), box3(kernel, 1), box3(geo.output, 1), box3(geo.stride, 1), box3(geo.dilation, 1),
+           box3(geo.pad_begin, 0), channels / group};
   const int64_t in_size = s.in.d * s.in.h * s.in.w, out_size = s.out.d * s.out.h * s.out.w;
   const int64_t rows = s.kernel.d * s.kernel.h * s.kernel.w * s.channels;  // K of the GEMM
   const int64_t maps_per_group = maps / group;
@@ -189,16 +181,14 @@ void reference(KernelContext& k) {
 }
 
 std::vector<AttrSpec> conv_attrs() {
-  std::vector<AttrSpec> attrs = {
+  return with_epilogue_attrs({
       AttrSpec{"auto_pad", AttrType::String, std::string("NOTSET")},
       AttrSpec{.name = "dilations", .type = AttrType::Ints, .optional = true},
       AttrSpec{"group", AttrType::Int, int64_t{1}},
       AttrSpec{.name = "kernel_shape", .type = AttrType::Ints, .optional = true},
       AttrSpec{.name = "pads", .type = AttrType::Ints, .optional = true},
       AttrSpec{.name = "strides", .type = AttrType::Ints, .optional = true},
-  };
-  for (AttrSpec& a : epilogue_attrs()) attrs.push_back(a);
-  return attrs;
+  });
 }
 
 }  // namespace

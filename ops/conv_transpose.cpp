@@ -165,7 +165,7 @@ void reference(KernelContext& k) {
 }
 
 std::vector<AttrSpec> attrs() {
-  std::vector<AttrSpec> a = {
+  return with_epilogue_attrs({
       AttrSpec{"auto_pad", AttrType::String, std::string("NOTSET")},
       AttrSpec{.name = "dilations", .type = AttrType::Ints, .optional = true},
       AttrSpec{"group", AttrType::Int, int64_t{1}},
@@ -174,9 +174,7 @@ std::vector<AttrSpec> attrs() {
       AttrSpec{.name = "output_shape", .type = AttrType::Ints, .optional = true},
       AttrSpec{.name = "pads", .type = AttrType::Ints, .optional = true},
       AttrSpec{.name = "strides", .type = AttrType::Ints, .optional = true},
-  };
-  for (AttrSpec& e : epilogue_attrs()) a.push_back(e);
-  return a;
+  });
 }
 
 }  // namespace

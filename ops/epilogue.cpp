@@ -20,9 +20,10 @@ float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 }  // namespace
 
-std::vector<AttrSpec> epilogue_attrs() {
-  return {AttrSpec{.name = "act", .type = AttrType::String, .optional = true},
-          AttrSpec{.name = "act_params", .type = AttrType::Floats, .optional = true}};
+std::vector<AttrSpec> with_epilogue_attrs(std::vector<AttrSpec> attrs) {
+  attrs.push_back(AttrSpec{.name = "act", .type = AttrType::String, .optional = true});
+  attrs.push_back(AttrSpec{.name = "act_params", .type = AttrType::Floats, .optional = true});
+  return attrs;
 }
 
 void validate_epilogue(const Node& n) {

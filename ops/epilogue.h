@@ -13,8 +13,8 @@
 
 namespace nnc {
 
-// The AttrSpecs every op with an epilogue adds to its schema.
-std::vector<AttrSpec> epilogue_attrs();
+// `attrs` (an op's own schema) plus the AttrSpecs every op with an epilogue adds.
+std::vector<AttrSpec> with_epilogue_attrs(std::vector<AttrSpec> attrs);
 // Throws naming the node for an unknown activation or a wrong number of parameters.
 void validate_epilogue(const Node& n);
 // Applies the node's activation (if any) to `count` floats in place.

@@ -193,43 +193,15 @@ void one_hot(KernelContext& k) {
 
 // --- EyeLike ----------------------------------------------------------------------------------
 // ONNX TensorProto.DataType codes of the types EyeLike may produce.
-DType dtype_from_onnx_code(const Node& n, int64_t code) {
-  switch (code) {
-    case 1:
-      return DType::F32;
-    case 2:
-      return DType::U8;
-    case 3:
-      return DType::I8;
-    case 4:
-      return DType::U16;
-    case 5:
-      return DType::I16;
-    case 6:
-      return DType::I32;
-    case 7:
-      return DType::I64;
-    case 9:
-      return DType::Bool;
-    case 10:
-      return DType::F16;
-    case 11:
-      return DType::F64;
-    case 12:
-      return DType::U32;
-    case 13:
-      return DType::U64;
-    case 16:
-      return DType::BF16;
-    default:
-      node_error(n, "attribute 'dtype' is {}, not a numeric ONNX data type", code);
-  }
+DType eye_like_dtype(const Node& n, int64_t code) {
+  if (const std::optional<DType> dtype = dtype_from_onnx_code(code)) return *dtype;
+  node_error(n, "attribute 'dtype' is {}, not a numeric ONNX data type", code);
 }
 
 std::vector<TensorType> infer_eye_like(InferContext& c) {
   const TensorType& x = c.in(0);
   const DType dtype =
-      c.node.has_attr("dtype") ? dtype_from_onnx_code(c.node, attr_int(c.node, "dtype")) : x.dtype;
+      c.node.has_attr("dtype") ? eye_like_dtype(c.node, attr_int(c.node, "dtype")) : x.dtype;
   if (x.shape.rank_known && x.rank() != 2)
     node_error(c.node, "input 0 {} must be 2-D", to_string(x));
   return {{dtype, x.shape.rank_known ? x.shape : Shape({Dim(), Dim()})}};

@@ -1,6 +1,5 @@
 #include "ops/interpreter.h"
 
-#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -107,54 +106,40 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
     return outer ? outer(name) : nullptr;
   };
 
-  // The arena of a memory plan, and the allocator that hands out its slots.
+  // With a memory plan, every planned value is a view into one arena (core/memory_plan.h).
   const MemoryPlan* plan = options.keep_intermediates ? nullptr : options.plan;
   if (plan) check_internal(plan->offset.size() == graph.values.size() && plan->skip_node.size() == graph.nodes.size(),
                            "memory plan made for another graph");
-  std::shared_ptr<std::byte> arena;
-  if (plan && plan->arena_bytes > 0) {
-    void* p = std::aligned_alloc(64, size_t(plan->arena_bytes));
-    if (!p) fail(ErrorKind::Runtime, "out of memory allocating a {} byte arena", plan->arena_bytes);
-    arena = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
-  }
-  // A planned output becomes a view into the arena, zero-filled like a fresh tensor unless it
-  // overwrites its own input. A shape that differs from the plan's gets its own storage.
-  auto arena_slot = [&](ValueId v, const TensorType& t, bool in_place) -> std::optional<Tensor> {
-    if (!plan || v == kNoValue || plan->offset[size_t(v)] < 0 || !t.shape.fully_known() ||
-        t != graph.type(v))
-      return std::nullopt;
+  const std::shared_ptr<std::byte> arena = plan ? allocate_aligned(size_t(plan->arena_bytes), /*zeroed=*/false) : nullptr;
+  size_t n = 0;  // the node running now, for the allocator
+  // A planned output is zero-filled like a fresh tensor unless it overwrites its own input; a
+  // type that differs from the plan's (never expected) gets storage of its own.
+  const OutputAllocator from_arena = [&](int index, const TensorType& t) {
+    const ValueId v = graph.nodes[n].outputs[size_t(index)];
+    if (v == kNoValue || plan->offset[size_t(v)] < 0 || t != graph.type(v)) return Tensor(t.dtype, t.shape.concrete());
     Tensor view = Tensor::view(arena, size_t(plan->offset[size_t(v)]), t.dtype, t.shape.concrete());
-    if (!in_place) std::memset(view.bytes(), 0, view.nbytes());
+    if (!plan->in_place_node[n]) std::memset(view.bytes(), 0, view.nbytes());
     return view;
   };
 
   std::vector<const Tensor*> node_inputs;
-  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+  for (; n < graph.nodes.size(); ++n) {
     const Node& node = graph.nodes[n];
-    if (plan && plan->skip_node[n]) {  // zero-copy Concat: its inputs were written in place
-      const ValueId out = node.outputs[0];
-      slots[size_t(out)] = Tensor::view(arena, size_t(plan->offset[size_t(out)]), graph.type(out).dtype,
-                                        graph.type(out).shape.concrete());
-      if (options.tap) options.tap(node, 0, *slots[size_t(out)]);
-      for (ValueId v : node.inputs)
-        if (last_use[size_t(v)] == int(n)) slots[size_t(v)].reset();
-      continue;
+    std::vector<Tensor> results;
+    if (plan && plan->skip_node[n]) {  // zero-copy Concat: the inputs already fill the output
+      const TensorType& t = graph.type(node.outputs[0]);
+      results.push_back(Tensor::view(arena, size_t(plan->offset[size_t(node.outputs[0])]), t.dtype, t.shape.concrete()));
+    } else {
+      node_inputs.assign(node.inputs.size(), nullptr);
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        if (node.inputs[i] == kNoValue) continue;
+        node_inputs[i] = get(node.inputs[i]);
+        if (!node_inputs[i])
+          fail(ErrorKind::Internal, "{}: input '{}' has no value when the node runs", describe(node),
+               graph.value(node.inputs[i]).name);
+      }
+      results = run_node(node, node_inputs, graph.opset, scope, plan ? from_arena : nullptr);
     }
-    node_inputs.assign(node.inputs.size(), nullptr);
-    for (size_t i = 0; i < node.inputs.size(); ++i) {
-      if (node.inputs[i] == kNoValue) continue;
-      node_inputs[i] = get(node.inputs[i]);
-      if (!node_inputs[i])
-        fail(ErrorKind::Internal, "{}: input '{}' has no value when the node runs", describe(node),
-             graph.value(node.inputs[i]).name);
-    }
-    OutputAllocator allocate = nullptr;
-    if (plan)
-      allocate = [&](int index, const TensorType& t) {
-        std::optional<Tensor> slot = arena_slot(node.outputs[size_t(index)], t, plan->in_place_node[n]);
-        return slot ? std::move(*slot) : Tensor(t.dtype, t.shape.concrete());
-      };
-    std::vector<Tensor> results = run_node(node, node_inputs, graph.opset, scope, allocate);
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       if (node.outputs[i] == kNoValue) continue;
       if (options.tap) options.tap(node, int(i), results[i]);

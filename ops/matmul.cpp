@@ -190,18 +190,13 @@ void reference_gemm(KernelContext& k) {
   });
 }
 
-std::vector<AttrSpec> with_epilogue(std::vector<AttrSpec> attrs) {
-  for (AttrSpec& a : epilogue_attrs()) attrs.push_back(a);
-  return attrs;
-}
-
 }  // namespace
 
 extern const OpDef kMatMul{.kind = OpKind::MatMul,
                            .onnx_name = "MatMul",
                            .min_inputs = 2,
                            .max_inputs = 3,  // 3rd: nnc's fused bias
-                           .attrs = with_epilogue({}),
+                           .attrs = with_epilogue_attrs({}),
                            .infer = infer_matmul,
                            .reference = reference_matmul};
 
@@ -209,7 +204,7 @@ extern const OpDef kGemm{.kind = OpKind::Gemm,
                          .onnx_name = "Gemm",
                          .min_inputs = 2,
                          .max_inputs = 3,
-                         .attrs = with_epilogue({AttrSpec{"alpha", AttrType::Float, 1.0f},
+                         .attrs = with_epilogue_attrs({AttrSpec{"alpha", AttrType::Float, 1.0f},
                                                  AttrSpec{"beta", AttrType::Float, 1.0f},
                                                  AttrSpec{"transA", AttrType::Int, int64_t{0}},
                                                  AttrSpec{"transB", AttrType::Int, int64_t{0}}}),

@@ -169,22 +169,11 @@ void reference(KernelContext& k) {
       node_error(k.node, "input 2 (constant_value) must hold one value, not {}", k.in(2).numel());
     constant = k.in(2).reshaped({}).cast(x.dtype());
   }
-  auto run = [&]<typename Word>() {
+  visit_word(x.dtype(), [&]<typename Word>() {
     Word value;
     std::memcpy(&value, constant.bytes(), sizeof(Word));
     pad<Word>(x, value, maps, y);
-  };
-  switch (dtype_size(x.dtype())) {
-    case 1:
-      return run.operator()<uint8_t>();
-    case 2:
-      return run.operator()<uint16_t>();
-    case 4:
-      return run.operator()<uint32_t>();
-    case 8:
-      return run.operator()<uint64_t>();
-  }
-  check_internal(false, "Pad: unexpected element size");
+  });
 }
 
 }  // namespace

@@ -53,29 +53,21 @@ std::vector<TensorType> infer(InferContext& c) {
   return {y};
 }
 
-struct Box {
-  int64_t d = 1, h = 1, w = 1;
-};
-Box box(const std::vector<int64_t>& v, int64_t fill) {
-  std::vector<int64_t> p(3 - v.size(), fill);
-  p.insert(p.end(), v.begin(), v.end());
-  return {p[0], p[1], p[2]};
-}
 
 struct Window {
-  Box in, kernel, out, stride, dilation, pad_begin, pad_end;
+  Box3 in, kernel, out, stride, dilation, pad_begin, pad_end;
 };
 
 Window window_of(const Node& n, const Dims& x) {
   const std::vector<int64_t> input(x.begin() + 2, x.end());
   if (is_global(n.op)) {
-    const Box in = box(input, 1);
+    const Box3 in = box3(input, 1);
     return {in, in, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}};
   }
   if (input.size() > 3) node_error(n, "{} supports up to 3 spatial dims, got {}", op_name(n.op), input.size());
   const WindowGeometry g = window_geometry(n, input, kernel_of(n, int(input.size())), true);
-  return {box(input, 1),        box(g.kernel, 1),   box(g.output, 1),  box(g.stride, 1),
-          box(g.dilation, 1),   box(g.pad_begin, 0), box(g.pad_end, 0)};
+  return {box3(input, 1),        box3(g.kernel, 1),   box3(g.output, 1),  box3(g.stride, 1),
+          box3(g.dilation, 1),   box3(g.pad_begin, 0), box3(g.pad_end, 0)};
 }
 
 template <typename T>

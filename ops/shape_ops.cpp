@@ -296,17 +296,7 @@ void expand_rows(const Tensor& x, Tensor& y) {
 }
 
 void expand(KernelContext& k) {
-  switch (dtype_size(k.in(0).dtype())) {
-    case 1:
-      return expand_rows<uint8_t>(k.in(0), k.out(0));
-    case 2:
-      return expand_rows<uint16_t>(k.in(0), k.out(0));
-    case 4:
-      return expand_rows<uint32_t>(k.in(0), k.out(0));
-    case 8:
-      return expand_rows<uint64_t>(k.in(0), k.out(0));
-  }
-  check_internal(false, "Expand: unexpected element size");
+  visit_word(k.in(0).dtype(), [&]<typename Word>() { expand_rows<Word>(k.in(0), k.out(0)); });
 }
 
 // --- Shape, Size ------------------------------------------------------------------------------

@@ -34,21 +34,9 @@ using Complex = std::complex<double>;
 // The ONNX TensorProto data type in `output_datatype` as an nnc dtype (numbers only).
 DType output_dtype(const Node& n) {
   const int64_t type = attr_int(n, "output_datatype");
-  switch (type) {
-    case 1: return DType::F32;
-    case 2: return DType::U8;
-    case 3: return DType::I8;
-    case 4: return DType::U16;
-    case 5: return DType::I16;
-    case 6: return DType::I32;
-    case 7: return DType::I64;
-    case 10: return DType::F16;
-    case 11: return DType::F64;
-    case 12: return DType::U32;
-    case 13: return DType::U64;
-    case 16: return DType::BF16;
-    default: node_error(n, "output_datatype is {}, which is not an ONNX numeric data type", type);
-  }
+  const std::optional<DType> dtype = dtype_from_onnx_code(type);
+  if (!dtype || *dtype == DType::Bool) node_error(n, "output_datatype is {}, which is not an ONNX numeric data type", type);
+  return *dtype;
 }
 
 // A scalar (or one-element) integer input's value.

@@ -144,21 +144,10 @@ void reference(KernelContext& k) {
   }
   const size_t element = dtype_size(x.dtype());
   const std::byte* in = x.bytes() + size_t(base) * element;
-  auto run = [&]<typename Word>() {
+  visit_word(x.dtype(), [&]<typename Word>() {
     gather_strided(reinterpret_cast<const Word*>(in), reinterpret_cast<Word*>(y.bytes()), y.dims(),
                    strides, y.numel());
-  };
-  switch (element) {
-    case 1:
-      return run.operator()<uint8_t>();
-    case 2:
-      return run.operator()<uint16_t>();
-    case 4:
-      return run.operator()<uint32_t>();
-    case 8:
-      return run.operator()<uint64_t>();
-  }
-  check_internal(false, "Slice: unexpected element size");
+  });
 }
 
 }  // namespace

@@ -73,17 +73,7 @@ void tile(const Tensor& x, Tensor& y) {
 }
 
 void reference(KernelContext& k) {
-  switch (dtype_size(k.in(0).dtype())) {
-    case 1:
-      return tile<uint8_t>(k.in(0), k.out(0));
-    case 2:
-      return tile<uint16_t>(k.in(0), k.out(0));
-    case 4:
-      return tile<uint32_t>(k.in(0), k.out(0));
-    case 8:
-      return tile<uint64_t>(k.in(0), k.out(0));
-  }
-  check_internal(false, "Tile: unexpected element size");
+  visit_word(k.in(0).dtype(), [&]<typename Word>() { tile<Word>(k.in(0), k.out(0)); });
 }
 
 }  // namespace

@@ -116,17 +116,7 @@ void transpose(const Tensor& x, const std::vector<int64_t>& perm, Tensor& y) {
 
 void reference(KernelContext& k) {
   const std::vector<int64_t> perm = permutation(k.node, k.in(0).rank());
-  switch (dtype_size(k.in(0).dtype())) {
-    case 1:
-      return transpose<uint8_t>(k.in(0), perm, k.out(0));
-    case 2:
-      return transpose<uint16_t>(k.in(0), perm, k.out(0));
-    case 4:
-      return transpose<uint32_t>(k.in(0), perm, k.out(0));
-    case 8:
-      return transpose<uint64_t>(k.in(0), perm, k.out(0));
-  }
-  check_internal(false, "Transpose: unexpected element size");
+  visit_word(k.in(0).dtype(), [&]<typename Word>() { transpose<Word>(k.in(0), perm, k.out(0)); });
 }
 
 }  // namespace

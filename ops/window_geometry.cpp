@@ -85,4 +85,11 @@ std::vector<Dim> window_output_dims(const Node& n, const std::vector<Dim>& input
   return out;
 }
 
+Box3 box3(const std::vector<int64_t>& v, int64_t fill) {
+  check_internal(v.size() <= 3, "box3: more than three spatial dims");
+  std::vector<int64_t> p(3 - v.size(), fill);
+  p.insert(p.end(), v.begin(), v.end());
+  return {p[0], p[1], p[2]};
+}
+
 }  // namespace nnc

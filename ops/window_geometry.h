@@ -26,6 +26,13 @@ struct WindowGeometry {
 WindowGeometry window_geometry(const Node& n, const std::vector<int64_t>& input, const std::vector<int64_t>& kernel,
                                bool allow_ceil);
 
+// Spatial sizes padded to three dims (d, h, w): 1-D and 2-D windows are 3-D ones with leading
+// axes of size `fill` (1 for sizes and strides, 0 for pads), so one loop nest serves all ranks.
+struct Box3 {
+  int64_t d = 1, h = 1, w = 1;
+};
+Box3 box3(const std::vector<int64_t>& v, int64_t fill);
+
 // The spatial output dims for shape inference: unknown (Dim()) where the input dim is unknown.
 std::vector<Dim> window_output_dims(const Node& n, const std::vector<Dim>& input, const std::vector<int64_t>& kernel,
                                     bool allow_ceil);

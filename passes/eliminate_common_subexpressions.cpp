@@ -18,35 +18,17 @@
 #include <map>
 
 #include "core/ir_text.h"
+#include "passes/rewrite_util.h"
 
 namespace nnc {
 namespace {
-
-bool same_tensor(const Tensor& a, const Tensor& b) {
-  return a.dtype() == b.dtype() && a.dims() == b.dims() && std::memcmp(a.bytes(), b.bytes(), a.nbytes()) == 0;
-}
-
-bool same_attr(const AttrValue& a, const AttrValue& b) {
-  if (a.index() != b.index()) return false;
-  return std::visit(
-      [&]<typename T>(const T& value) {
-        if constexpr (std::is_same_v<T, Tensor>) return same_tensor(value, std::get<Tensor>(b));
-        else if constexpr (std::is_same_v<T, std::shared_ptr<Graph>>) return false;  // bodies are not compared
-        else return value == std::get<T>(b);
-      },
-      a);
-}
 
 bool same_computation(const Node& a, const Node& b) {
   if (a.op != b.op || a.inputs != b.inputs || a.attrs.size() != b.attrs.size() || a.outputs.size() != b.outputs.size())
     return false;
   for (size_t k = 0; k < a.outputs.size(); ++k)
     if ((a.outputs[k] == kNoValue) != (b.outputs[k] == kNoValue)) return false;
-  for (const Attribute& attr : a.attrs) {
-    const AttrValue* other = b.find_attr(attr.name);
-    if (!other || !same_attr(attr.value, *other)) return false;
-  }
-  return true;
+  return same_attributes(a, b);
 }
 
 // Merges constants with equal contents into the first of them. Returns how many went.

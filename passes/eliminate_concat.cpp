@@ -65,12 +65,12 @@ PassReport eliminate_concat(Graph& g) {
   size_t bytes_saved = 0;
   int kept = 0;
   for (Node& n : g.nodes)
-    if (n.op == OpKind::Concat && n.has_attr("zero_copy")) {
+    if (n.op == OpKind::Concat && attr_int(n, "zero_copy") != 0) {
       zero_copy_outputs.insert(n.outputs[0]);
       claimed.insert(n.inputs.begin(), n.inputs.end());
     }
   for (Node& n : g.nodes) {
-    if (n.op != OpKind::Concat || n.has_attr("zero_copy")) continue;
+    if (n.op != OpKind::Concat || attr_int(n, "zero_copy") != 0) continue;
     if (const std::string why = why_not(g, uses, n, claimed, zero_copy_outputs); !why.empty()) {
       report.refused(n, "{}", why);
       ++kept;

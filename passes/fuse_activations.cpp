@@ -106,18 +106,12 @@ std::string cannot_fuse(const Graph& g, const Uses& uses, const Node& producer, 
   return "";
 }
 
-// Moves `producer` into `consumer`'s slot with the consumer's outputs; the producer's old slot
-// (and any `inner` node) is erased. Provenance: all of them.
+// Moves `producer` into `consumer`'s slot with the consumer's outputs (replace_pattern: the
+// producer's old slot and any `inner` node are erased; provenance lists all of them).
 void absorb(Graph& g, int producer, int consumer, int inner, std::vector<bool>& erase) {
-  Node fused = g.nodes[size_t(producer)];
-  fused.outputs = g.nodes[size_t(consumer)].outputs;
-  if (inner >= 0) {
-    for (const std::string& s : g.nodes[size_t(inner)].sources) fused.sources.push_back(s);
-    erase[size_t(inner)] = true;
-  }
-  for (const std::string& s : g.nodes[size_t(consumer)].sources) fused.sources.push_back(s);
-  g.nodes[size_t(consumer)] = std::move(fused);
-  erase[size_t(producer)] = true;
+  std::set<int> matched = {producer};
+  if (inner >= 0) matched.insert(inner);
+  replace_pattern(g, consumer, matched, g.nodes[size_t(producer)], erase);
 }
 
 // A constant that adds along the last axis only: N elements, every other dim 1.

@@ -14,6 +14,7 @@
 // but members differ.
 #include "passes/merge_siblings.h"
 
+#include <algorithm>
 #include <map>
 
 #include "ops/op_def.h"
@@ -22,32 +23,25 @@
 namespace nnc {
 namespace {
 
-// What siblings must share to merge: a printable key of op, attributes and input presence.
-std::string merge_key(const Graph& g, const Node& n) {
-  if (n.outputs.size() != 1 || g.type(n.outputs[0]).dtype != DType::F32 || !g.type(n.outputs[0]).shape.fully_known()) return "";
-  const Tensor* w = g.const_data(n.inputs.size() > 1 ? n.inputs[1] : kNoValue);
-  if (!w) return "";
-  if (n.has_input(2) && !g.const_data(n.inputs[2])) return "";
-  std::string key = fmt::format("{} in={} bias={}", op_name(n.op), n.inputs[0], n.has_input(2));
-  if (n.op == OpKind::MatMul) {
-    if (w->rank() != 2) return "";
-  } else if (n.op == OpKind::Conv) {
-    if (n.has_input(3) || w->rank() < 3 || (n.has_attr("group") && attr_int(n, "group") != 1)) return "";
-    key += fmt::format(" w={}", to_string(Dims(w->dims().begin() + 1, w->dims().end())));
-  } else {
-    return "";
-  }
-  for (const Attribute& a : n.attrs) {
-    std::string value;
-    std::visit([&](const auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      if constexpr (std::is_same_v<V, int64_t> || std::is_same_v<V, float> || std::is_same_v<V, std::string>) value = fmt::format("{}", v);
-      else if constexpr (std::is_same_v<V, std::vector<int64_t>> || std::is_same_v<V, std::vector<float>>) value = fmt::format("{}", fmt::join(v, ","));
-      else value = "?";
-    }, a.value);
-    key += " " + a.name + "=" + value;
-  }
-  return key;
+// Whether `n` could take part in a merge at all: a MatMul with a constant 2-D weight or an
+// ungrouped Conv with constant weights and no residual, f32, biases (if any) constant.
+bool candidate(const Graph& g, const Node& n) {
+  if ((n.op != OpKind::MatMul && n.op != OpKind::Conv) || n.outputs.size() != 1) return false;
+  const TensorType& y = g.type(n.outputs[0]);
+  if (y.dtype != DType::F32 || !y.shape.fully_known()) return false;
+  const Tensor* w = g.const_data(n.inputs[1]);
+  if (!w || (n.has_input(2) && !g.const_data(n.inputs[2]))) return false;
+  if (n.op == OpKind::MatMul) return w->rank() == 2;
+  return !n.has_input(3) && w->rank() >= 3 && attr_int(n, "group") == 1;
+}
+
+// Siblings agree on everything but the output width: same op, input, bias presence and
+// attributes (act included), and for Conv the same weight shape apart from the output channels.
+bool siblings(const Graph& g, const Node& a, const Node& b) {
+  if (a.op != b.op || a.inputs[0] != b.inputs[0] || a.has_input(2) != b.has_input(2) || !same_attributes(a, b)) return false;
+  const Dims& wa = g.const_data(a.inputs[1])->dims();
+  const Dims& wb = g.const_data(b.inputs[1])->dims();
+  return a.op == OpKind::MatMul || std::equal(wa.begin() + 1, wa.end(), wb.begin() + 1, wb.end());
 }
 
 // Concatenates constants along `axis` (f32).
@@ -71,28 +65,27 @@ Tensor concat_f32(const std::vector<const Tensor*>& parts, int axis) {
 
 PassReport merge_siblings(Graph& g) {
   PassReport report("merge-siblings");
-  std::map<std::string, std::vector<int>> groups;
-  std::vector<std::string> order;
-  std::map<std::pair<OpKind, ValueId>, std::vector<std::string>> keys_per_input;  // for refusals
+  std::vector<std::vector<int>> groups;  // node indices, each group in graph order
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const std::string key = merge_key(g, g.nodes[i]);
-    if (key.empty()) continue;
-    if (!groups.contains(key)) {
-      order.push_back(key);
-      keys_per_input[{g.nodes[i].op, g.nodes[i].inputs[0]}].push_back(key);
-    }
-    groups[key].push_back(int(i));
+    if (!candidate(g, g.nodes[i])) continue;
+    auto group = std::find_if(groups.begin(), groups.end(),
+                              [&](const std::vector<int>& grp) { return siblings(g, g.nodes[size_t(grp[0])], g.nodes[i]); });
+    if (group != groups.end()) group->push_back(int(i));
+    else groups.push_back({int(i)});
   }
-  for (const auto& [op_input, keys] : keys_per_input)
-    if (keys.size() > 1)
-      report.refused(g.nodes[size_t(groups[keys[0]][0])],
-                     "{} {}s read '{}' but differ in attributes, weight shape, bias or act; only identical ones merge",
-                     keys.size(), op_name(op_input.first), g.value(op_input.second).name);
+  // Groups reading the same input that could not merge with each other: say why not.
+  for (size_t a = 0; a < groups.size(); ++a)
+    for (size_t b = a + 1; b < groups.size(); ++b) {
+      const Node& first = g.nodes[size_t(groups[a][0])];
+      const Node& other = g.nodes[size_t(groups[b][0])];
+      if (first.op == other.op && first.inputs[0] == other.inputs[0])
+        report.refused(other, "reads '{}' like '{}', but the two differ in attributes, weight shape, bias or act; only identical {}s merge",
+                       g.value(first.inputs[0]).name, first.name, op_name(first.op));
+    }
   std::vector<bool> erase(g.nodes.size(), false);
   std::map<int, Node> split_after;  // node index -> the Split to insert after it
   int merged_ops = 0;
-  for (const std::string& key : order) {
-    const std::vector<int>& members = groups[key];
+  for (const std::vector<int>& members : groups) {
     if (members.size() < 2) continue;
     Node first = g.nodes[size_t(members[0])];
     const bool is_conv = first.op == OpKind::Conv;

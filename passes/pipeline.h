@@ -42,6 +42,9 @@ struct PipelineOptions {
   // --explain PASS: the pass whose before/after IR lines the reports carry in `explanation`.
   std::string explain;
   std::function<void(const PassReport&)> on_pass;  // progress, called after each pass
+
+  // Whether any pass runs at all (-O0 without --passes runs the graph exactly as imported).
+  bool runs_any_pass() const { return level > 0 || !only.empty(); }
 };
 
 // What the pipeline did: one report per pass that ran, the IR line diff of the explained pass

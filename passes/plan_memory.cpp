@@ -88,7 +88,7 @@ MemoryPlan plan_memory(const Graph& g) {
 
   for (size_t n = 0; n < node_count; ++n) {
     const Node& node = g.nodes[n];
-    if (node.op != OpKind::Concat || !node.has_attr("zero_copy") || attr_int(node, "zero_copy") == 0) continue;
+    if (node.op != OpKind::Concat || attr_int(node, "zero_copy") == 0) continue;
     const ValueId out = node.outputs[0];
     bool ok = planned[size_t(out)] && !shared[size_t(out)];
     for (ValueId v : node.inputs) ok = ok && v != kNoValue && planned[size_t(v)] && !shared[size_t(v)] && v != out;

@@ -2,6 +2,7 @@
 #include "passes/rewrite_util.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace nnc {
 
@@ -47,6 +48,34 @@ void replace_pattern(Graph& g, int root, const std::set<int>& inner, Node replac
   if (replacement.name.empty()) replacement.name = g.nodes[size_t(root)].name;
   g.nodes[size_t(root)] = std::move(replacement);
   for (int index : inner) erase[size_t(index)] = true;
+}
+
+bool same_tensor(const Tensor& a, const Tensor& b) {
+  return a.dtype() == b.dtype() && a.dims() == b.dims() && std::memcmp(a.bytes(), b.bytes(), a.nbytes()) == 0;
+}
+
+namespace {
+
+bool same_attr(const AttrValue& a, const AttrValue& b) {
+  if (a.index() != b.index()) return false;
+  return std::visit(
+      [&]<typename T>(const T& value) {
+        if constexpr (std::is_same_v<T, Tensor>) return same_tensor(value, std::get<Tensor>(b));
+        else if constexpr (std::is_same_v<T, std::shared_ptr<Graph>>) return false;  // bodies are not compared
+        else return value == std::get<T>(b);
+      },
+      a);
+}
+
+}  // namespace
+
+bool same_attributes(const Node& a, const Node& b) {
+  if (a.attrs.size() != b.attrs.size()) return false;
+  for (const Attribute& attr : a.attrs) {
+    const AttrValue* other = b.find_attr(attr.name);
+    if (!other || !same_attr(attr.value, *other)) return false;
+  }
+  return true;
 }
 
 }  // namespace nnc

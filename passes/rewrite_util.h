@@ -43,6 +43,11 @@ ValueId other_input(const Node& n, ValueId known);
 // root's outputs then loses nothing.
 bool only_used_inside(const Graph& g, const Uses& uses, const std::set<int>& inner, int root);
 
+// Equal dtype, dims and bytes.
+bool same_tensor(const Tensor& a, const Tensor& b);
+// The same attributes with equal values, in any order (subgraph attributes never compare equal).
+bool same_attributes(const Node& a, const Node& b);
+
 // Replaces the matched pattern: node `root` becomes `replacement` (same outputs), and the
 // `inner` nodes are flagged in `erase`. Provenance: the replacement's sources are those of all
 // matched nodes, in graph order.

@@ -7,24 +7,7 @@
 namespace nnc::onnx_import {
 namespace fs = std::filesystem;
 
-std::optional<DType> dtype_from_onnx(int code) {
-  switch (code) {
-    case onnx::TensorProto::FLOAT: return DType::F32;
-    case onnx::TensorProto::UINT8: return DType::U8;
-    case onnx::TensorProto::INT8: return DType::I8;
-    case onnx::TensorProto::UINT16: return DType::U16;
-    case onnx::TensorProto::INT16: return DType::I16;
-    case onnx::TensorProto::INT32: return DType::I32;
-    case onnx::TensorProto::INT64: return DType::I64;
-    case onnx::TensorProto::BOOL: return DType::Bool;
-    case onnx::TensorProto::FLOAT16: return DType::F16;
-    case onnx::TensorProto::DOUBLE: return DType::F64;
-    case onnx::TensorProto::UINT32: return DType::U32;
-    case onnx::TensorProto::UINT64: return DType::U64;
-    case onnx::TensorProto::BFLOAT16: return DType::BF16;
-    default: return std::nullopt;
-  }
-}
+std::optional<DType> dtype_from_onnx(int code) { return dtype_from_onnx_code(code); }
 
 std::string_view onnx_type_name(int code) {
   if (onnx::TensorProto::DataType_IsValid(code))

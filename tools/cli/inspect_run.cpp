@@ -113,9 +113,7 @@ int cmd_inspect(const std::vector<std::string>& argv) {
     return 0;
   }
   if (args.positionals().size() != 1) usage_error("nnc inspect MODEL (see --help)");
-  LoadOptions options = load_options(args);
-  options.fold_constants = options.passes.level > 0 || !options.passes.only.empty();
-  const Model model = load_model(args.positionals()[0], options);
+  const Model model = load_model(args.positionals()[0], load_options(args));
   const Graph& g = model.graph();
   if (args.flag("--ir")) {
     fmt::print("{}", print_ir(g));

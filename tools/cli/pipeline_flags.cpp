@@ -79,7 +79,7 @@ LoadOptions load_options(const Args& args) {
   options.passes.dump_dir = args.get("--dump-passes");
   options.passes.explain = args.get("--explain");
   options.passes.verify_numerics = args.flag("--verify-passes");
-  options.fold_constants = options.passes.level > 0 || !options.passes.only.empty();
+  options.fold_constants = options.passes.runs_any_pass();
   return options;
 }
 
