@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Exports nnc's golden models and PyTorch's outputs for them into tests/data/golden/.
 
-usage: /usr/bin/python3 tools/reference/export_goldens.py [NAME ...]   (default: all)
+usage: /usr/bin/python3 tools/reference/export_goldens.py [NAME ...]   (default: all bundled)
+
+The full U2NET (176 MB) is too big to bundle: `export_goldens.py u2net` writes it to
+build/reference/u2net/ in the same layout, for measurements and benchmarks.
 
 Each golden is a directory with model.onnx (one input named "input"), input_0.npy and
 output_<k>.npy for each graph output k, all float32. The outputs are PyTorch's, computed in
@@ -85,6 +88,14 @@ def u2netp():
             {"training": torch.onnx.TrainingMode.PRESERVE})
 
 
+def u2net():
+    torch.manual_seed(17)
+    model = models.U2NET()
+    models.calibrate_batchnorm(model, photo("coffee.png", (320, 320)), seed=18)
+    return (model, photo("chelsea.png", (320, 320)), 11, [f"d{k}" for k in range(7)],
+            {"training": torch.onnx.TrainingMode.PRESERVE})
+
+
 def torchvision_model(constructor, seed):
     torch.manual_seed(seed)
     model = constructor(weights=None, num_classes=10)  # 10 classes: same architecture, 3 MB less
@@ -101,12 +112,14 @@ def shufflenet_v2_x0_5():
 
 
 GOLDENS = {f.__name__: f for f in [cnn, transformer, transformer_op13, resblock, u2netp, squeezenet1_1, shufflenet_v2_x0_5]}
+LOCAL_ONLY = {"u2net": u2net}  # exported under build/reference/, never committed
 
 
 def export(name):
-    model, example, opset, output_names, extra = GOLDENS[name]()
+    maker = GOLDENS.get(name) or LOCAL_ONLY[name]
+    model, example, opset, output_names, extra = maker()
     model.eval()
-    out_dir = GOLDEN_DIR / name
+    out_dir = (GOLDEN_DIR if name in GOLDENS else ROOT / "build/reference") / name
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "model.onnx"
     with torch.no_grad():
@@ -141,9 +154,9 @@ def export(name):
 
 def main():
     names = sys.argv[1:] or list(GOLDENS)
-    unknown = [n for n in names if n not in GOLDENS]
+    unknown = [n for n in names if n not in GOLDENS and n not in LOCAL_ONLY]
     if unknown:
-        raise SystemExit(f"unknown golden(s) {unknown}; known: {list(GOLDENS)}")
+        raise SystemExit(f"unknown golden(s) {unknown}; known: {list(GOLDENS) + list(LOCAL_ONLY)}")
     for name in names:
         export(name)
 

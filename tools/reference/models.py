@@ -174,6 +174,24 @@ class U2NETP(nn.Module):
         return tuple(torch.sigmoid(d) for d in [d0] + logits)
 
 
+class U2NET(U2NETP):
+    """The full U²-Net (about 44 M parameters): U2NETP's wiring with the paper's widths.
+
+    Stage table (block, in, mid, out) as in Qin et al. 2020, Table 1 / the public u2net.py.
+    """
+
+    def __init__(self):
+        nn.Module.__init__(self)
+        self.encoders = nn.ModuleList([RSU(7, 3, 32, 64), RSU(6, 64, 32, 128), RSU(5, 128, 64, 256),
+                                       RSU(4, 256, 128, 512), RSU4F(512, 256, 512)])
+        self.bridge = RSU4F(512, 256, 512)  # En6
+        self.decoders = nn.ModuleList([RSU4F(1024, 256, 512), RSU(4, 1024, 128, 256), RSU(5, 512, 64, 128),
+                                       RSU(6, 256, 32, 64), RSU(7, 128, 16, 64)])  # De5 .. De1
+        side_widths = [64, 64, 128, 256, 512, 512]  # De1, De2, De3, De4, De5, En6
+        self.sides = nn.ModuleList([nn.Conv2d(w, 1, 3, padding=1) for w in side_widths])
+        self.fuse = nn.Conv2d(6, 1, 1)
+
+
 def calibrate_batchnorm(model, example, seed):
     """Gives every BatchNorm realistic, non-trivial inference statistics.
 
