@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "backends/cpu/thread_pool.h"
 #include "core/ir_text.h"
 #include "importers/onnx/onnx_importer.h"
 #include "ops/interpreter.h"
@@ -67,10 +68,15 @@ Model load_model(const fs::path& path, const LoadOptions& options) {
   PipelineResult result = run_pipeline(g, options.passes);
   std::optional<MemoryPlan> plan;
   if (options.plan_memory && options.passes.runs_any_pass()) plan = plan_memory(g);
-  return Model(std::move(g), path.string(), std::move(result), std::move(plan));
+  cpu::TuningResult tuning;
+  if (options.tune && options.passes.runs_any_pass()) tuning = cpu::tune(g, options.tuning);
+  return Model(std::move(g), path.string(), std::move(result), std::move(plan), std::move(tuning));
 }
 
-std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs) const {
+void set_thread_count(int threads) { cpu::set_thread_count(threads); }
+int thread_count() { return cpu::thread_count(); }
+
+std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs, const NodeTimer& timer) const {
   const Graph& g = model_.graph();
   std::vector<Tensor> ordered;
   for (ValueId id : g.inputs) {
@@ -89,6 +95,8 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
   }
   InterpreterOptions options;
   if (model_.memory_plan()) options.plan = &*model_.memory_plan();
+  options.kernels = model_.kernels();
+  options.timer = timer;
   const std::vector<Tensor> results = run_reference(g, ordered, options);
   std::map<std::string, Tensor> out;
   for (size_t i = 0; i < results.size(); ++i) out.emplace(g.value(g.outputs[i]).name, results[i]);

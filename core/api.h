@@ -20,6 +20,8 @@
 #include "core/graph.h"
 #include "core/memory_plan.h"
 #include "core/tensor.h"
+#include "backends/cpu/tuner.h"
+#include "ops/interpreter.h"
 #include "passes/pipeline.h"
 
 namespace nnc {
@@ -35,17 +37,28 @@ struct LoadOptions {
   // Plan one arena for the intermediates (passes/plan_memory.h) and run by it. Never at -O0,
   // which runs the graph as imported with a fresh allocation per tensor.
   bool plan_memory = true;
+  // Choose each node's kernel by timing the fast CPU tactics on its shapes (backends/cpu/
+  // tuner.h). Like memory planning, only when passes run: -O0 is the reference kernels.
+  bool tune = true;
+  cpu::TuneOptions tuning;
 };
+
+// Threads the CPU kernels use (default: every core this process may run on). Set it before
+// loading a model: tuning times the kernels with this many threads.
+void set_thread_count(int threads);
+int thread_count();
 
 // A loaded model: the verified IR graph with every type inferred.
 class Model {
  public:
   explicit Model(Graph graph, std::string source = "", PipelineResult optimization = {},
-                 std::optional<MemoryPlan> memory_plan = std::nullopt)
+                 std::optional<MemoryPlan> memory_plan = std::nullopt, cpu::TuningResult tuning = {})
       : graph_(std::move(graph)),
         source_(std::move(source)),
         optimization_(std::move(optimization)),
-        memory_plan_(std::move(memory_plan)) {}
+        memory_plan_(std::move(memory_plan)),
+        tuning_(std::move(tuning)),
+        kernels_(tuning_.kernel_pointers()) {}
   const Graph& graph() const { return graph_; }
   const std::string& source() const { return source_; }
   std::vector<std::string> input_names() const;
@@ -54,23 +67,31 @@ class Model {
   const PipelineResult& optimization() const { return optimization_; }
   // Where the intermediates live, if planned (see LoadOptions::plan_memory).
   const std::optional<MemoryPlan>& memory_plan() const { return memory_plan_; }
+  // The kernel chosen for each node and the timings behind the choice (empty when not tuned).
+  const cpu::TuningResult& tuning() const { return tuning_; }
+  // Per node: the chosen fast kernel, or nullptr for the reference kernel (empty: all reference).
+  std::span<const NodeKernel* const> kernels() const { return kernels_; }
 
  private:
   Graph graph_;
   std::string source_;
   PipelineResult optimization_;
   std::optional<MemoryPlan> memory_plan_;
+  cpu::TuningResult tuning_;
+  std::vector<const NodeKernel*> kernels_;
 };
 
 // Loads an ONNX model (.onnx) or an IR text file (recognised by content, not extension).
 Model load_model(const std::filesystem::path& path, const LoadOptions& options = {});
 
-// Runs a model. Today every node runs its reference kernel; optimized plans will plug in here.
+// Runs a model: every node on the kernel tuning chose for it (reference kernels at -O0), the
+// intermediates in the planned arena.
 class Session {
  public:
   explicit Session(const Model& model) : model_(model) {}
-  // Every graph input must be given, by name; returns every graph output by name.
-  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs) const;
+  // Every graph input must be given, by name; returns every graph output by name. `timer`, if
+  // given, hears each node's wall time (nnc bench --profile).
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs, const NodeTimer& timer = nullptr) const;
 
  private:
   const Model& model_;

@@ -6,14 +6,18 @@
 namespace nnc {
 namespace {
 
-struct Activation {
+struct ActivationSpec {
   std::string_view name;
   size_t params;
+  Activation::Kind kind;
 };
 
-constexpr Activation kActivations[] = {
-    {"Relu", 0},    {"LeakyRelu", 1}, {"Clip", 2}, {"Sigmoid", 0},  {"HardSigmoid", 2},
-    {"HardSwish", 0}, {"Silu", 0},    {"Gelu", 0}, {"GeluTanh", 0}, {"Tanh", 0},
+using Kind = Activation::Kind;
+constexpr ActivationSpec kActivations[] = {
+    {"Relu", 0, Kind::Relu},           {"LeakyRelu", 1, Kind::LeakyRelu}, {"Clip", 2, Kind::Clip},
+    {"Sigmoid", 0, Kind::Sigmoid},     {"HardSigmoid", 2, Kind::HardSigmoid}, {"HardSwish", 0, Kind::HardSwish},
+    {"Silu", 0, Kind::Silu},           {"Gelu", 0, Kind::Gelu},           {"GeluTanh", 0, Kind::GeluTanh},
+    {"Tanh", 0, Kind::Tanh},
 };
 
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
@@ -26,48 +30,61 @@ std::vector<AttrSpec> with_epilogue_attrs(std::vector<AttrSpec> attrs) {
   return attrs;
 }
 
-void validate_epilogue(const Node& n) {
-  if (!n.has_attr("act")) return;
+Activation Activation::of(const Node& n) {
+  if (!n.has_attr("act")) return {};
   const std::string act = attr_string(n, "act");
   const std::vector<float> params = n.has_attr("act_params") ? attr_floats(n, "act_params") : std::vector<float>{};
-  for (const Activation& a : kActivations)
+  for (const ActivationSpec& a : kActivations)
     if (a.name == act) {
       if (params.size() != a.params)
         node_error(n, "act={} takes {} act_params, got {}", act, a.params, params.size());
-      return;
+      return Activation{a.kind, a.params > 0 ? params[0] : 0.0f, a.params > 1 ? params[1] : 0.0f};
     }
   node_error(n, "act='{}' is not an activation nnc fuses", act);
 }
 
-void apply_epilogue(const Node& n, float* y, int64_t count) {
-  if (!n.has_attr("act")) return;
-  const std::string act = attr_string(n, "act");
-  const std::vector<float> p = n.has_attr("act_params") ? attr_floats(n, "act_params") : std::vector<float>{};
-  if (act == "Relu") {
-    for (int64_t i = 0; i < count; ++i) y[i] = y[i] > 0 ? y[i] : 0.0f;
-  } else if (act == "LeakyRelu") {
-    for (int64_t i = 0; i < count; ++i) y[i] = y[i] >= 0 ? y[i] : p[0] * y[i];
-  } else if (act == "Clip") {
-    for (int64_t i = 0; i < count; ++i) y[i] = std::min(std::max(y[i], p[0]), p[1]);
-  } else if (act == "Sigmoid") {
-    for (int64_t i = 0; i < count; ++i) y[i] = sigmoid(y[i]);
-  } else if (act == "HardSigmoid") {
-    for (int64_t i = 0; i < count; ++i) y[i] = std::min(1.0f, std::max(0.0f, p[0] * y[i] + p[1]));
-  } else if (act == "HardSwish") {
-    for (int64_t i = 0; i < count; ++i) y[i] = y[i] * std::min(1.0f, std::max(0.0f, y[i] / 6.0f + 0.5f));
-  } else if (act == "Silu") {
-    for (int64_t i = 0; i < count; ++i) y[i] = y[i] * sigmoid(y[i]);
-  } else if (act == "Gelu") {
-    for (int64_t i = 0; i < count; ++i) y[i] = 0.5f * y[i] * (1.0f + std::erf(y[i] / std::sqrt(2.0f)));
-  } else if (act == "GeluTanh") {
-    const float k = std::sqrt(2.0f / float(M_PI));
-    for (int64_t i = 0; i < count; ++i)
-      y[i] = 0.5f * y[i] * (1.0f + std::tanh(k * (y[i] + 0.044715f * y[i] * y[i] * y[i])));
-  } else if (act == "Tanh") {
-    for (int64_t i = 0; i < count; ++i) y[i] = std::tanh(y[i]);
-  } else {
-    node_error(n, "act='{}' is not an activation nnc fuses", act);
+void validate_epilogue(const Node& n) { (void)Activation::of(n); }
+
+void Activation::apply(float* y, int64_t count) const {
+  switch (kind) {
+    case Kind::None:
+      return;
+    case Kind::Relu:
+      for (int64_t i = 0; i < count; ++i) y[i] = y[i] > 0 ? y[i] : 0.0f;
+      return;
+    case Kind::LeakyRelu:
+      for (int64_t i = 0; i < count; ++i) y[i] = y[i] >= 0 ? y[i] : p0 * y[i];
+      return;
+    case Kind::Clip:
+      for (int64_t i = 0; i < count; ++i) y[i] = std::min(std::max(y[i], p0), p1);
+      return;
+    case Kind::Sigmoid:
+      for (int64_t i = 0; i < count; ++i) y[i] = sigmoid(y[i]);
+      return;
+    case Kind::HardSigmoid:
+      for (int64_t i = 0; i < count; ++i) y[i] = std::min(1.0f, std::max(0.0f, p0 * y[i] + p1));
+      return;
+    case Kind::HardSwish:
+      for (int64_t i = 0; i < count; ++i) y[i] = y[i] * std::min(1.0f, std::max(0.0f, y[i] / 6.0f + 0.5f));
+      return;
+    case Kind::Silu:
+      for (int64_t i = 0; i < count; ++i) y[i] = y[i] * sigmoid(y[i]);
+      return;
+    case Kind::Gelu:
+      for (int64_t i = 0; i < count; ++i) y[i] = 0.5f * y[i] * (1.0f + std::erf(y[i] / std::sqrt(2.0f)));
+      return;
+    case Kind::GeluTanh: {
+      const float k = std::sqrt(2.0f / float(M_PI));
+      for (int64_t i = 0; i < count; ++i)
+        y[i] = 0.5f * y[i] * (1.0f + std::tanh(k * (y[i] + 0.044715f * y[i] * y[i] * y[i])));
+      return;
+    }
+    case Kind::Tanh:
+      for (int64_t i = 0; i < count; ++i) y[i] = std::tanh(y[i]);
+      return;
   }
 }
+
+void apply_epilogue(const Node& n, float* y, int64_t count) { Activation::of(n).apply(y, count); }
 
 }  // namespace nnc

@@ -17,6 +17,18 @@ namespace nnc {
 std::vector<AttrSpec> with_epilogue_attrs(std::vector<AttrSpec> attrs);
 // Throws naming the node for an unknown activation or a wrong number of parameters.
 void validate_epilogue(const Node& n);
+
+// A node's activation, decoded once (kernels apply it to many small tiles).
+struct Activation {
+  enum class Kind { None, Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Silu, Gelu, GeluTanh, Tanh };
+  Kind kind = Kind::None;
+  float p0 = 0, p1 = 0;  // LeakyRelu alpha; Clip min, max; HardSigmoid alpha, beta
+
+  static Activation of(const Node& n);  // throws like validate_epilogue
+  // Applies the activation to `count` floats in place.
+  void apply(float* data, int64_t count) const;
+};
+
 // Applies the node's activation (if any) to `count` floats in place.
 void apply_epilogue(const Node& n, float* data, int64_t count);
 

@@ -1,5 +1,6 @@
 #include "ops/interpreter.h"
 
+#include <chrono>
 #include <cstring>
 #include <optional>
 
@@ -22,7 +23,7 @@ std::vector<std::string> captured_names(const Node& node) {
 }
 
 std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> inputs, int opset,
-                             const OuterLookup& outer, const OutputAllocator& allocate) {
+                             const OuterLookup& outer, const OutputAllocator& allocate, const NodeKernel* kernel) {
   const OpDef& def = op_def(node.op);
   if (!def.infer || !def.reference)
     fail(ErrorKind::Unsupported, "{}: nnc has no kernel for {} yet", describe(node), op_name(node.op));
@@ -48,7 +49,8 @@ std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> in
     return run_reference(sub, sub_inputs, {}, outer);
   };
   KernelContext kernel_context{node, inputs, outputs, &runner};
-  def.reference(kernel_context);
+  if (kernel) kernel->run(kernel_context);
+  else def.reference(kernel_context);
   return outputs;
 }
 
@@ -122,9 +124,12 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
     return view;
   };
 
+  if (!options.kernels.empty())
+    check_internal(options.kernels.size() == graph.nodes.size(), "kernel list made for another graph");
   std::vector<const Tensor*> node_inputs;
   for (; n < graph.nodes.size(); ++n) {
     const Node& node = graph.nodes[n];
+    const auto started = options.timer ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     std::vector<Tensor> results;
     if (plan && plan->skip_node[n]) {  // zero-copy Concat: the inputs already fill the output
       const TensorType& t = graph.type(node.outputs[0]);
@@ -138,8 +143,11 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
           fail(ErrorKind::Internal, "{}: input '{}' has no value when the node runs", describe(node),
                graph.value(node.inputs[i]).name);
       }
-      results = run_node(node, node_inputs, graph.opset, scope, plan ? from_arena : nullptr);
+      const NodeKernel* kernel = options.kernels.empty() ? nullptr : options.kernels[n];
+      results = run_node(node, node_inputs, graph.opset, scope, plan ? from_arena : nullptr, kernel);
     }
+    if (options.timer)
+      options.timer(n, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       if (node.outputs[i] == kNoValue) continue;
       if (options.tap) options.tap(node, int(i), results[i]);

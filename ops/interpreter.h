@@ -12,6 +12,7 @@
 
 #include "core/graph.h"
 #include "core/memory_plan.h"
+#include "ops/op_def.h"
 
 namespace nnc {
 
@@ -21,6 +22,18 @@ using OuterLookup = std::function<const Tensor*(const std::string& name)>;
 // Called after each node with each of its outputs (for `--dump-tensor`, `nnc compare`).
 using TensorTap = std::function<void(const Node&, int output_index, const Tensor&)>;
 
+// A kernel chosen for one node at compile time (a fast tactic of backends/, its weights already
+// packed); it runs instead of the op's reference kernel and must compute the same function.
+class NodeKernel {
+ public:
+  virtual ~NodeKernel() = default;
+  virtual void run(KernelContext& k) const = 0;
+  virtual std::string_view tactic() const = 0;
+};
+
+// Called after each node with its wall time in milliseconds (for `nnc bench --profile`).
+using NodeTimer = std::function<void(size_t node_index, double ms)>;
+
 struct InterpreterOptions {
   TensorTap tap;
   // Also keep every intermediate alive until the end (tests, debugging). Ignores `plan`.
@@ -28,6 +41,10 @@ struct InterpreterOptions {
   // Place intermediates in one arena as planned (passes/plan_memory.h), run outputs in place and
   // skip zero-copy Concats. Must have been made for this graph.
   const MemoryPlan* plan = nullptr;
+  // One entry per node of the top-level graph: the kernel to run, or nullptr for the reference
+  // kernel. Empty: reference kernels throughout.
+  std::span<const NodeKernel* const> kernels;
+  NodeTimer timer;
 };
 
 // Makes the storage for output `index` of a node (type already inferred); run_node's default
@@ -46,7 +63,9 @@ std::vector<std::string> captured_names(const Node& node);
 
 // Runs one node's kernel on concrete inputs: infer, allocate, compute. `inputs` holds nullptr
 // for omitted optional inputs. Used by the interpreter and by constant folding.
+// `kernel`, when given, runs instead of the reference kernel.
 std::vector<Tensor> run_node(const Node& node, std::span<const Tensor* const> inputs, int opset,
-                             const OuterLookup& outer = nullptr, const OutputAllocator& allocate = nullptr);
+                             const OuterLookup& outer = nullptr, const OutputAllocator& allocate = nullptr,
+                             const NodeKernel* kernel = nullptr);
 
 }  // namespace nnc

@@ -1,0 +1,32 @@
+// backends/cpu/tactic.h — how a fast kernel offers itself for an op.
+//
+// A Tactic names one implementation of one op kind. `rejects` says, for a concrete node of a
+// graph whose shapes are all known, why the tactic cannot run it (empty: it can); `prepare`
+// makes the kernel for that node, doing once what does not depend on the input (packing the
+// weights). The reference kernel of ops/ is always a candidate too and needs no entry here.
+// The autotuner (backends/cpu/tuner.h) times every candidate on the node's real shapes.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ops/interpreter.h"
+
+namespace nnc::cpu {
+
+struct Tactic {
+  std::string_view name;  // "conv.im2col-gemm"
+  OpKind op;
+  std::string (*rejects)(const Graph& graph, const Node& node);
+  std::shared_ptr<const NodeKernel> (*prepare)(const Graph& graph, const Node& node);
+};
+
+// Every CPU tactic, in the order the tactic table lists them.
+std::span<const Tactic> cpu_tactics();
+
+// Helpers for `rejects`: the constant value behind a node input, or nullptr.
+const Tensor* constant_input(const Graph& graph, const Node& node, int input);
+
+}  // namespace nnc::cpu

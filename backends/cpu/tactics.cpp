@@ -1,0 +1,21 @@
+// backends/cpu/tactics.cpp — the list of CPU tactics (each defined in its own file).
+#include "backends/cpu/tactic.h"
+
+namespace nnc::cpu {
+
+extern const Tactic kConvPointwiseGemm, kConvIm2colGemm;
+extern const Tactic kMatMulPackedGemm, kMatMulBatchedGemm, kGemmPackedGemm;
+
+std::span<const Tactic> cpu_tactics() {
+  static const Tactic all[] = {kConvPointwiseGemm, kConvIm2colGemm, kMatMulPackedGemm, kMatMulBatchedGemm,
+                               kGemmPackedGemm};
+  return all;
+}
+
+const Tensor* constant_input(const Graph& graph, const Node& node, int input) {
+  if (!node.has_input(input)) return nullptr;
+  const Value& v = graph.value(node.inputs[size_t(input)]);
+  return v.kind == ValueKind::Const && v.data ? v.data.get() : nullptr;
+}
+
+}  // namespace nnc::cpu

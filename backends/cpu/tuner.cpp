@@ -1,0 +1,150 @@
+// backends/cpu/tuner.cpp — see tuner.h.
+#include "backends/cpu/tuner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "backends/cpu/tactic.h"
+#include "core/compare.h"
+
+namespace nnc::cpu {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double elapsed_ms(Clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+}
+
+// Runs `once` until `runs` timings are in (fewer when one run is slow: the budget is about a
+// quarter second per candidate) and returns the median.
+double median_ms(const std::function<void()>& once, int runs) {
+  std::vector<double> times;
+  const auto start = Clock::now();
+  for (int i = 0; i < runs; ++i) {
+    const auto t = Clock::now();
+    once();
+    times.push_back(elapsed_ms(t));
+    if (elapsed_ms(start) > 250 && times.size() >= 2) break;
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+struct NodeInputs {
+  std::vector<Tensor> owned;  // random stand-ins for computed inputs
+  std::vector<const Tensor*> pointers;
+};
+
+NodeInputs make_inputs(const Graph& graph, const Node& node, uint64_t seed) {
+  NodeInputs in;
+  in.owned.reserve(node.inputs.size());
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (node.inputs[i] == kNoValue) {
+      in.pointers.push_back(nullptr);
+      continue;
+    }
+    const Value& v = graph.value(node.inputs[i]);
+    if (v.kind == ValueKind::Const && v.data) {
+      in.pointers.push_back(v.data.get());
+      continue;
+    }
+    in.owned.push_back(random_tensor(v.type.dtype, v.type.shape.concrete(), seed + i));
+    in.pointers.push_back(&in.owned.back());
+  }
+  return in;
+}
+
+}  // namespace
+
+std::vector<const NodeKernel*> TuningResult::kernel_pointers() const {
+  std::vector<const NodeKernel*> out;
+  for (const auto& k : kernels) out.push_back(k.get());
+  return out;
+}
+
+TuningResult tune(const Graph& graph, const TuneOptions& options) {
+  const auto start = Clock::now();
+  TuningResult result;
+  result.kernels.resize(graph.nodes.size());
+
+  // Which nodes have candidates at all (so progress can count them).
+  std::vector<size_t> tunable;
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    for (const Tactic& t : cpu_tactics())
+      if (t.op == graph.nodes[n].op) {
+        tunable.push_back(n);
+        break;
+      }
+
+  for (size_t index = 0; index < tunable.size(); ++index) {
+    const size_t n = tunable[index];
+    const Node& node = graph.nodes[n];
+    if (options.progress) options.progress(index, tunable.size(), node);
+    NodeTuning tuning{.node = n};
+
+    std::vector<const Tactic*> eligible;
+    std::vector<CandidateTime> refused;
+    for (const Tactic& t : cpu_tactics()) {
+      if (t.op != node.op) continue;
+      std::string why = t.rejects(graph, node);
+      if (why.empty()) eligible.push_back(&t);
+      else refused.push_back({std::string(t.name), -1, std::move(why)});
+    }
+    if (eligible.empty()) {
+      tuning.chosen = "reference";
+      tuning.candidates.push_back({"reference", -1, "only candidate"});
+      for (CandidateTime& c : refused) tuning.candidates.push_back(std::move(c));
+      result.nodes.push_back(std::move(tuning));
+      continue;
+    }
+
+    const NodeInputs inputs = make_inputs(graph, node, 1000 + n);
+    std::vector<Tensor> expected;
+    const auto reference_start = Clock::now();
+    expected = run_node(node, inputs.pointers, graph.opset);
+    double reference_ms = elapsed_ms(reference_start);
+    if (reference_ms < 50)  // cheap enough to time properly
+      reference_ms = median_ms([&] { (void)run_node(node, inputs.pointers, graph.opset); }, options.runs);
+    tuning.candidates.push_back({"reference", reference_ms, ""});
+    double best_ms = options.prefer_tactics ? INFINITY : reference_ms;
+    tuning.chosen = "reference";
+
+    // Outputs are allocated once per node and reused by every run, as in a planned graph.
+    std::vector<Tensor> outputs;
+    for (const Tensor& t : expected) outputs.emplace_back(t.dtype(), t.dims());
+    const OutputAllocator reuse = [&](int i, const TensorType&) { return outputs[size_t(i)]; };
+
+    for (const Tactic* t : eligible) {
+      std::shared_ptr<const NodeKernel> kernel = t->prepare(graph, node);
+      CandidateTime candidate{std::string(t->name), -1, ""};
+      (void)run_node(node, inputs.pointers, graph.opset, nullptr, reuse, kernel.get());
+      for (size_t i = 0; i < outputs.size() && candidate.note.empty(); ++i) {
+        const Difference d = compare(outputs[i], expected[i]);
+        if (!(d.rel_l2 <= options.tolerance))
+          candidate.note = fmt::format("rejected: output {} differs from the reference kernel's (rel L2 {:.2e})", i,
+                                       d.rel_l2);
+      }
+      if (!candidate.note.empty()) {
+        result.warnings.push_back(fmt::format("{}: tactic {} {}", describe(node), t->name, candidate.note));
+        tuning.candidates.push_back(std::move(candidate));
+        continue;
+      }
+      candidate.median_ms = median_ms(
+          [&] { (void)run_node(node, inputs.pointers, graph.opset, nullptr, reuse, kernel.get()); }, options.runs);
+      if (candidate.median_ms < best_ms) {
+        best_ms = candidate.median_ms;
+        tuning.chosen = candidate.tactic;
+        result.kernels[n] = kernel;
+      }
+      tuning.candidates.push_back(std::move(candidate));
+    }
+    for (CandidateTime& c : refused) tuning.candidates.push_back(std::move(c));
+    result.nodes.push_back(std::move(tuning));
+  }
+  result.seconds = elapsed_ms(start) / 1000;
+  return result;
+}
+
+}  // namespace nnc::cpu

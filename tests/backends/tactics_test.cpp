@@ -1,0 +1,192 @@
+// Every CPU tactic against the reference kernel of ops/ (itself checked against ONNX's
+// conformance data) on seeded random inputs, over the geometries real models use: strides,
+// dilations, asymmetric padding, groups, batches, a fused residual and activation, sizes that
+// are not multiples of the tile. And what each tactic must refuse.
+#include <doctest/doctest.h>
+
+#include "backends/cpu/tactic.h"
+#include "backends/cpu/thread_pool.h"
+#include "backends/cpu/tuner.h"
+#include "ir_test_util.h"
+
+using namespace nnc;
+using nnc::testing::parse_typed;
+
+namespace {
+
+// Runs node 0 of `g` with the reference kernel and with every tactic that accepts it; returns
+// the names of the tactics that ran.
+std::vector<std::string> check_tactics_agree(const Graph& g, double tolerance = 1e-5) {
+  const Node& node = g.nodes[0];
+  std::vector<Tensor> owned;
+  std::vector<const Tensor*> inputs;
+  owned.reserve(node.inputs.size());
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (node.inputs[i] == kNoValue) {
+      inputs.push_back(nullptr);
+      continue;
+    }
+    const Value& v = g.value(node.inputs[i]);
+    if (v.kind == ValueKind::Const) {
+      inputs.push_back(v.data.get());
+      continue;
+    }
+    owned.push_back(random_tensor(v.type.dtype, v.type.shape.concrete(), 50 + i));
+    inputs.push_back(&owned.back());
+  }
+  const std::vector<Tensor> expected = run_node(node, inputs, g.opset);
+  std::vector<std::string> ran;
+  for (const cpu::Tactic& t : cpu::cpu_tactics()) {
+    if (t.op != node.op || !t.rejects(g, node).empty()) continue;
+    for (const int threads : {1, 2}) {
+      cpu::set_thread_count(threads);
+      const auto kernel = t.prepare(g, node);
+      const std::vector<Tensor> got = run_node(node, inputs, g.opset, nullptr, nullptr, kernel.get());
+      const Difference d = compare(got[0], expected[0]);
+      INFO(t.name << " with " << threads << " threads: rel L2 " << d.rel_l2 << ", max abs " << d.max_abs);
+      CHECK(d.rel_l2 < tolerance);
+    }
+    ran.emplace_back(t.name);
+  }
+  cpu::set_thread_count(0);
+  return ran;
+}
+
+std::string conv_graph(const std::string& x, const std::string& w, const std::string& attrs, bool bias = true,
+                       const std::string& extra_inputs = "") {
+  const std::string maps = w.substr(w.find('[') + 1, w.find(',') - w.find('[') - 1);
+  return "graph t opset=17\ninput %x f32" + x + "\n" + extra_inputs + "const @w f32" + w + " random(seed=3)\n" +
+         (bias ? "const @b f32[" + maps + "] random(seed=4)\n" : "") + "%y _ = Conv %x, @w" + (bias ? ", @b" : "") +
+         (extra_inputs.empty() ? "" : ", %r") + " " + attrs + "\nreturn %y\n";
+}
+
+}  // namespace
+
+TEST_CASE("conv tactics agree with the reference kernel across geometries") {
+  struct Geometry {
+    const char* x;
+    const char* w;
+    const char* attrs;
+  };
+  const Geometry cases[] = {
+      {"[1,3,17,23]", "[8,3,3,3]", "pads=[1,1,1,1]"},
+      {"[2,5,16,16]", "[13,5,3,3]", "pads=[1,1,1,1] strides=[2,2]"},
+      {"[1,16,20,20]", "[16,16,3,3]", "pads=[2,2,2,2] dilations=[2,2]"},
+      {"[1,4,9,30]", "[6,4,5,3]", "pads=[0,1,2,1] strides=[1,2]"},
+      {"[1,8,12,12]", "[10,4,3,3]", "pads=[1,1,1,1] group=2"},
+      {"[1,33,15,15]", "[20,33,1,1]", ""},
+      {"[1,64,7,7]", "[300,64,1,1]", ""},
+      {"[1,3,40,40]", "[1,3,3,3]", "pads=[1,1,1,1]"},
+      {"[1,6,11,11]", "[7,6,2,2]", "auto_pad=\"SAME_UPPER\""},
+  };
+  for (const Geometry& c : cases) {
+    CAPTURE(c.x);
+    CAPTURE(c.w);
+    CAPTURE(c.attrs);
+    const std::vector<std::string> ran = check_tactics_agree(parse_typed(conv_graph(c.x, c.w, c.attrs)));
+    CHECK(std::find(ran.begin(), ran.end(), "conv.im2col-gemm") != ran.end());
+  }
+  // Only 1x1 stride-1 unpadded convs may read the image as B.
+  CHECK(check_tactics_agree(parse_typed(conv_graph("[1,33,15,15]", "[20,33,1,1]", ""))).size() == 2);
+  CHECK(check_tactics_agree(parse_typed(conv_graph("[1,33,15,15]", "[20,33,1,1]", "strides=[2,2]"))).size() == 1);
+}
+
+TEST_CASE("conv tactics apply the fused residual and activation, and run without a bias") {
+  const std::string residual = "input %r f32[1,12,14,14]\n";
+  for (const char* act : {"act=\"Relu\"", "act=\"Clip\" act_params=[0.0, 6.0]", "act=\"Sigmoid\"",
+                          "act=\"LeakyRelu\" act_params=[0.1]"}) {
+    CAPTURE(act);
+    check_tactics_agree(parse_typed(conv_graph("[1,5,14,14]", "[12,5,3,3]", std::string("pads=[1,1,1,1] ") + act,
+                                               true, residual)));
+  }
+  check_tactics_agree(parse_typed(conv_graph("[1,5,14,14]", "[12,5,3,3]", "pads=[1,1,1,1]", false)));
+}
+
+TEST_CASE("conv tactics refuse what they cannot run, saying why") {
+  auto reasons = [](const std::string& text) {
+    const Graph g = parse_typed(text);
+    std::vector<std::string> out;
+    for (const cpu::Tactic& t : cpu::cpu_tactics())
+      if (t.op == OpKind::Conv) out.push_back(t.rejects(g, g.nodes[0]));
+    return out;
+  };
+  for (const std::string& why : reasons(conv_graph("[1,8,10,10]", "[8,1,3,3]", "pads=[1,1,1,1] group=8")))
+    CHECK(why.find("depthwise") != std::string::npos);
+  const std::string runtime_weights = R"(graph t opset=17
+input %x f32[1,3,8,8]
+input %w f32[4,3,3,3]
+%y _ = Conv %x, %w
+return %y
+)";
+  for (const std::string& why : reasons(runtime_weights)) CHECK(why == "weights are not constant");
+  for (const std::string& why : reasons(conv_graph("[1,2,4,4,4]", "[3,2,1,1,1]", "")))
+    CHECK(why.find("2-D") != std::string::npos);
+}
+
+TEST_CASE("matmul and gemm tactics agree with the reference kernel") {
+  const char* const graphs[] = {
+      // A projection: B constant, A 3-D, fused bias and GELU.
+      R"(graph t opset=17
+input %x f32[2,17,40]
+const @w f32[40,72] random(seed=5)
+const @b f32[72] random(seed=6)
+%y _ = MatMul %x, @w, @b act="Gelu"
+return %y
+)",
+      // Attention scores: both operands computed, same batch dims.
+      R"(graph t opset=17
+input %q f32[2,4,16,8]
+input %k f32[2,4,8,16]
+%y _ = MatMul %q, %k
+return %y
+)",
+      R"(graph t opset=17
+input %a f32[9,30]
+const @b f32[20,30] random(seed=7)
+const @c f32[20] random(seed=8)
+%y _ = Gemm %a, @b, @c transB=1 alpha=0.5 beta=2.0
+return %y
+)",
+      R"(graph t opset=17
+input %a f32[30,9]
+const @b f32[30,20] random(seed=7)
+const @c f32[9,20] random(seed=8)
+%y _ = Gemm %a, @b, @c transA=1 act="Relu"
+return %y
+)",
+      R"(graph t opset=17
+input %a f32[5,300]
+const @b f32[300,33] random(seed=9)
+%y _ = Gemm %a, @b
+return %y
+)",
+  };
+  for (const char* text : graphs) {
+    CAPTURE(text);
+    CHECK(!check_tactics_agree(parse_typed(text)).empty());
+  }
+}
+
+TEST_CASE("the tuner times the reference and every eligible tactic, and keeps the fastest that agrees") {
+  const Graph g = parse_typed(conv_graph("[1,16,32,32]", "[16,16,3,3]", "pads=[1,1,1,1] act=\"Relu\""));
+  const cpu::TuningResult result = cpu::tune(g, {.runs = 3});
+  REQUIRE(result.nodes.size() == 1);
+  const cpu::NodeTuning& t = result.nodes[0];
+  CHECK(t.candidates[0].tactic == "reference");
+  CHECK(t.candidates[0].median_ms > 0);
+  bool chosen_listed = false;
+  double fastest = 1e300;
+  for (const cpu::CandidateTime& c : t.candidates) {
+    if (c.median_ms >= 0) fastest = std::min(fastest, c.median_ms);
+    chosen_listed = chosen_listed || c.tactic == t.chosen;
+  }
+  CHECK(chosen_listed);
+  for (const cpu::CandidateTime& c : t.candidates)
+    if (c.tactic == t.chosen) CHECK(c.median_ms == fastest);
+  CHECK((t.chosen == "reference") == (result.kernels[0] == nullptr));
+  CHECK(result.warnings.empty());
+
+  const cpu::TuningResult forced = cpu::tune(g, {.runs = 1, .prefer_tactics = true});
+  REQUIRE(forced.kernels[0] != nullptr);
+  CHECK(forced.nodes[0].chosen == "conv.im2col-gemm");
+}
