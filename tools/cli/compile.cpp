@@ -3,9 +3,13 @@
 // Prints one line per pass (time, what it did), writes the teaching dumps with
 // --dump-passes, the rewrite-by-rewrite account of one pass with --explain, the per-pass
 // numeric check with --verify-passes, and the optimised IR with -o.
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 
+#include "backends/cpu/micro_kernels.h"
 #include "core/api.h"
 #include "passes/plan_memory.h"
 #include "core/ir_text.h"
@@ -13,17 +17,71 @@
 #include "tools/cli/pipeline_flags.h"
 
 namespace nnc::cli {
+namespace {
+
+// "Conv_12 (Conv) f32[1,16,320,320]"
+std::string node_label(const Graph& g, const Node& n) {
+  const std::string name = n.name.empty() ? "(unnamed)" : n.name;
+  return fmt::format("{} ({}) {}", name, op_name(n.op), n.outputs.empty() ? "" : to_string(g.type(n.outputs[0])));
+}
+
+}  // namespace
+
+// One line per tuned node: every candidate's median time (or why it could not run), the choice.
+void print_tuning_summary(const Model& model, bool table) {
+  const cpu::TuningResult& tuning = model.tuning();
+  if (tuning.nodes.empty()) return;
+  int fast = 0;
+  for (const cpu::NodeTuning& t : tuning.nodes) fast += t.chosen != "reference";
+  fmt::print("tuning: {} of {} tunable nodes run a fast tactic ({} threads, {} micro-kernel, {:.2f} s)\n", fast,
+             tuning.nodes.size(), thread_count(), cpu::micro_kernel().name, tuning.seconds);
+  for (const std::string& w : tuning.warnings) fmt::print("warning: {}\n", w);
+  if (!table) return;
+  const Graph& g = model.graph();
+  fmt::print("\ntactics (median ms on the node's shapes; * chosen):\n");
+  for (const cpu::NodeTuning& t : tuning.nodes) {
+    fmt::print("  {}\n", node_label(g, g.nodes[t.node]));
+    double reference_ms = -1;
+    for (const cpu::CandidateTime& c : t.candidates) {
+      if (c.tactic == "reference") reference_ms = c.median_ms;
+      const char* mark = c.tactic == t.chosen ? "*" : " ";
+      if (c.median_ms < 0) fmt::print("    {} {:<22} {:>10}  {}\n", mark, c.tactic, "-", c.note);
+      else if (c.tactic != "reference" && reference_ms > 0)
+        fmt::print("    {} {:<22} {:>10.3f}  {:.1f}x the reference\n", mark, c.tactic, c.median_ms, reference_ms / c.median_ms);
+      else fmt::print("    {} {:<22} {:>10.3f}\n", mark, c.tactic, c.median_ms);
+    }
+  }
+}
+
+// A progress line for tuning: redrawn in place on a terminal, a few plain lines otherwise.
+std::function<void(size_t, size_t, const Node&)> tuning_progress() {
+  const bool terminal = isatty(fileno(stdout));
+  return [terminal](size_t done, size_t total, const Node& node) {
+    if (terminal) {
+      const int width = 30, filled = int(double(done + 1) / double(total) * width);
+      fmt::print("\r  tuning [{}{}] {}/{} {:<40.40}", std::string(size_t(filled), '#'), std::string(size_t(width - filled), '.'),
+                 done + 1, total, node.name);
+      if (done + 1 == total) fmt::print("\r{:<90}\r", "");
+    } else if (total >= 10 && (done + 1) % ((total + 3) / 4) == 0) {
+      fmt::print("  tuning: {}/{} nodes\n", done + 1, total);
+    }
+    std::fflush(stdout);
+  };
+}
 
 int cmd_compile(const std::vector<std::string>& argv) {
-  const Args args(argv, with({"--list-passes", "-v"}, kPipelineFlags), with({"-o"}, kPipelineOptions));
+  const Args args(argv, with({"--list-passes", "-v", "--tactics"}, kPipelineFlags), with({"-o"}, kPipelineOptions));
   if (args.help()) {
     fmt::print(
         "usage: nnc compile MODEL [-O0..-O3] [--passes A,B] [--disable-pass NAME] [--dump-passes DIR]\n"
         "                         [--explain PASS] [--verify-passes] [--input-shape NAME:DxD...] [-o OUT.nnc] [-v]\n"
+        "                         [--threads N] [--tactics] [--no-tune]\n"
         "       nnc compile --list-passes\n\n"
         "Imports MODEL (.onnx or IR text), runs the optimisation passes and prints, per pass, the time\n"
         "it took and what it changed. -o writes the optimised graph as IR text; -v prints every rewrite\n"
-        "and refusal.\n\noptions:\n{}",
+        "and refusal. Then every Conv/MatMul/Gemm is autotuned: each fast CPU tactic that can run it is\n"
+        "timed on its real shapes and checked against the reference kernel; --tactics prints the table.\n\n"
+        "options:\n{}",
         kPipelineHelp);
     return 0;
   }
@@ -41,6 +99,7 @@ int cmd_compile(const std::vector<std::string>& argv) {
       for (const std::string& note : r.notes()) fmt::print("      {}\n", note);
     std::fflush(stdout);
   };
+  options.tuning.progress = tuning_progress();
   const std::string path = args.positionals()[0];
   fmt::print("compiling {} (-O{})\n", path, options.passes.level);
   const auto start = std::chrono::steady_clock::now();
@@ -65,6 +124,7 @@ int cmd_compile(const std::vector<std::string>& argv) {
   const Graph& g = model.graph();
   fmt::print("\n{} nodes, {} constants after optimisation ({:.2f} s)\n", g.nodes.size(), g.consts().size(), seconds);
   if (model.memory_plan()) fmt::print("{}\n", describe(*model.memory_plan()));
+  print_tuning_summary(model, args.flag("--tactics"));
   if (!options.passes.dump_dir.empty())
     fmt::print("pass dumps written to {}/ (summary.txt, NN-<pass>.nnc, .dot)\n", options.passes.dump_dir.string());
   if (args.has("-o")) {

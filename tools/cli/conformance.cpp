@@ -10,6 +10,7 @@
 #include <map>
 #include <regex>
 
+#include "backends/cpu/tuner.h"
 #include "core/compare.h"
 #include "importers/onnx/onnx_importer.h"
 #include "importers/onnx/tensor_proto.h"
@@ -52,7 +53,7 @@ Tensor as_bfloat16_if(const Tensor& t, DType wanted) {
   return out;
 }
 
-Result run_test(const fs::path& dir) {
+Result run_test(const fs::path& dir, bool tactics) {
   std::vector<fs::path> data_sets;
   for (const auto& entry : fs::directory_iterator(dir))
     if (entry.is_directory() && entry.path().filename().string().starts_with("test_data_set_"))
@@ -70,6 +71,14 @@ Result run_test(const fs::path& dir) {
     for (size_t i = 0; i < probe.inputs.size() && i < first_inputs.size(); ++i)
       options.input_shapes[probe.value(probe.inputs[i]).name] = first_inputs[i].dims();
     const Graph graph = import_onnx_file(dir / "model.onnx", options);
+    // With --kernels tactics, every node a fast CPU tactic can run runs on it (checked by the
+    // tuner against the reference kernel on random inputs, and here against ONNX's outputs).
+    cpu::TuningResult tuning;
+    bool all_known = true;
+    for (const Value& v : graph.values) all_known = all_known && (v.kind == ValueKind::Outer || v.type.shape.fully_known());
+    if (tactics && all_known) tuning = cpu::tune(graph, {.runs = 1, .prefer_tactics = true});
+    const std::vector<const NodeKernel*> kernels = tuning.kernel_pointers();
+    if (!tuning.warnings.empty()) return {Outcome::Fail, tuning.warnings[0]};
 
     for (const fs::path& set : data_sets) {
       std::vector<Tensor> inputs;
@@ -79,7 +88,9 @@ Result run_test(const fs::path& dir) {
       if (inputs.size() != graph.inputs.size())
         return {Outcome::Fail, fmt::format("{} inputs in the data but the graph has {}", inputs.size(), graph.inputs.size())};
       for (size_t i = 0; i < inputs.size(); ++i) inputs[i] = as_bfloat16_if(inputs[i], graph.type(graph.inputs[i]).dtype);
-      const std::vector<Tensor> outputs = run_reference(graph, inputs);
+      InterpreterOptions run_options;
+      run_options.kernels = kernels;
+      const std::vector<Tensor> outputs = run_reference(graph, inputs, run_options);
       if (outputs.size() != expected.size())
         return {Outcome::Fail, fmt::format("{} outputs but {} expected", outputs.size(), expected.size())};
       for (size_t i = 0; i < outputs.size(); ++i) {
@@ -90,7 +101,10 @@ Result run_test(const fs::path& dir) {
                                              graph.value(graph.outputs[i]).name, why)};
       }
     }
-    return {Outcome::Pass, ""};
+    std::string used;  // the tactics that ran, so a PASS line shows what it proved
+    for (const NodeKernel* k : kernels)
+      if (k && used.find(k->tactic()) == std::string::npos) used += (used.empty() ? "" : ", ") + std::string(k->tactic());
+    return {Outcome::Pass, used};
   } catch (const Error& e) {
     std::string message = e.what();
     if (const size_t newline = message.find('\n'); newline != std::string::npos) {
@@ -123,12 +137,13 @@ std::map<std::string, std::string> read_expected_failures(const fs::path& path) 
 }  // namespace
 
 int cmd_conformance(const std::vector<std::string>& argv) {
-  const Args args(argv, {"--verbose", "-v", "--quiet"}, {"--suite", "--filter", "--data", "--expected-failures"});
+  const Args args(argv, {"--verbose", "-v", "--quiet"}, {"--suite", "--filter", "--data", "--expected-failures", "--kernels"});
   if (args.help()) {
     fmt::print(
         "usage: nnc conformance [--suite node|pytorch-converted|pytorch-operator|simple|all] [--filter REGEX]\n"
-        "                       [--data DIR] [--expected-failures FILE] [--quiet]\n\n"
-        "Runs ONNX's backend test data (default {}) through the reference kernels and compares\n"
+        "                       [--data DIR] [--expected-failures FILE] [--kernels reference|tactics] [--quiet]\n\n"
+        "Runs ONNX's backend test data (default {}) through the reference kernels (or, with\n"
+        "--kernels tactics, through the fast CPU tactics wherever one can run a node) and compares\n"
         "with ONNX's outputs (rtol 1e-3, atol 1e-7, NaN equal). Prints PASS / FAIL / UNSUPPORTED / XFAIL\n"
         "per test, then one line per suite: `node: P passed, F failed, U unsupported (of T)`.\n"
         "Exit code 1 if any test fails that the expected-failures file does not list.\n",
@@ -154,6 +169,9 @@ int cmd_conformance(const std::vector<std::string>& argv) {
   std::map<std::string, std::string> expected_failures;
   if (args.has("--expected-failures")) expected_failures = read_expected_failures(args.get("--expected-failures"));
   const bool quiet = args.flag("--quiet");
+  const std::string kernels = args.get("--kernels", "reference");
+  if (kernels != "reference" && kernels != "tactics") usage_error("--kernels is reference or tactics, got '{}'", kernels);
+  const bool tactics = kernels == "tactics";
 
   int unexpected = 0;
   std::vector<std::string> summaries;
@@ -167,13 +185,13 @@ int cmd_conformance(const std::vector<std::string>& argv) {
     int passed = 0, failed = 0, unsupported = 0, xfailed = 0;
     for (const fs::path& test : tests) {
       const std::string test_name = test.filename().string();
-      Result r = run_test(test);
+      Result r = run_test(test, tactics);
       const auto listed = expected_failures.find(test_name);
       if (r.outcome == Outcome::Fail && listed != expected_failures.end()) r.outcome = Outcome::ExpectedFail;
       switch (r.outcome) {
         case Outcome::Pass:
           ++passed;
-          if (!quiet) fmt::print("PASS         {}\n", test_name);
+          if (!quiet) fmt::print("PASS         {}{}\n", test_name, r.detail.empty() ? "" : " (" + r.detail + ")");
           if (listed != expected_failures.end())
             fmt::print("note: {} passes but is listed as an expected failure; remove it from the list\n", test_name);
           break;

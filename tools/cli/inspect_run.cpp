@@ -100,6 +100,39 @@ std::string stats(const Tensor& t) {
 
 }  // namespace
 
+std::map<std::string, Tensor> collect_inputs(const Graph& g, const Args& args, bool missing_are_random,
+                                             std::optional<std::pair<int, int>>& image_size) {
+  std::map<std::string, std::string> files;
+  for (const std::string& spec : args.all("--input")) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos) {
+      if (g.inputs.size() != 1) usage_error("--input expects NAME=FILE when the model has {} inputs", g.inputs.size());
+      files[g.value(g.inputs[0]).name] = spec;  // a single-input model may omit the name
+    } else {
+      files[spec.substr(0, eq)] = spec.substr(eq + 1);
+    }
+  }
+  const uint32_t seed = uint32_t(args.get_int("--seed", 0, 0, 1 << 30));
+  std::map<std::string, Tensor> inputs;
+  for (const auto& [name, file] : files) {
+    const ValueId id = g.find(name);
+    if (id == kNoValue || g.value(id).kind != ValueKind::Input) {
+      std::string names;
+      for (ValueId in : g.inputs) names += (names.empty() ? "" : ", ") + g.value(in).name;
+      bad_input("--input names '{}', which is not an input of the model (inputs: {})", name, names);
+    }
+    inputs[name] = load_input(g, id, file, args, seed + uint32_t(inputs.size()), image_size);
+  }
+  for (ValueId id : g.inputs) {
+    const std::string& name = g.value(id).name;
+    if (inputs.contains(name)) continue;
+    if (!missing_are_random)
+      bad_input("input '{}' ({}) is not given; pass --input {}=FILE (or =random)", name, to_string(g.type(id)), name);
+    inputs[name] = random_input(g, id, seed + uint32_t(inputs.size()));
+  }
+  return inputs;
+}
+
 int cmd_inspect(const std::vector<std::string>& argv) {
   const Args args(argv, with({"--ir"}, kPipelineFlags), kPipelineOptions);
   if (args.help()) {
@@ -172,35 +205,13 @@ int cmd_run(const std::vector<std::string>& argv) {
     return 0;
   }
   if (args.positionals().size() != 1) usage_error("nnc run MODEL --input NAME=FILE ... (see --help)");
-  const Model model = load_model(args.positionals()[0], load_options(args));
+  LoadOptions options = load_options(args);
+  options.tuning.progress = tuning_progress();
+  const Model model = load_model(args.positionals()[0], options);
   const Graph& g = model.graph();
 
-  std::map<std::string, std::string> files;
-  for (const std::string& spec : args.all("--input")) {
-    const size_t eq = spec.find('=');
-    if (eq == std::string::npos) {
-      if (g.inputs.size() != 1) usage_error("--input expects NAME=FILE when the model has {} inputs", g.inputs.size());
-      files[g.value(g.inputs[0]).name] = spec;  // a single-input model may omit the name
-    } else {
-      files[spec.substr(0, eq)] = spec.substr(eq + 1);
-    }
-  }
-  const uint32_t seed = uint32_t(args.get_int("--seed", 0, 0, 1 << 30));
-  std::map<std::string, Tensor> inputs;
   std::optional<std::pair<int, int>> image_size;  // of the first image input, before resizing
-  for (const auto& [name, file] : files) {
-    const ValueId id = g.find(name);
-    if (id == kNoValue || g.value(id).kind != ValueKind::Input) {
-      std::string names;
-      for (ValueId in : g.inputs) names += (names.empty() ? "" : ", ") + g.value(in).name;
-      bad_input("--input names '{}', which is not an input of the model (inputs: {})", name, names);
-    }
-    inputs[name] = load_input(g, id, file, args, seed + uint32_t(inputs.size()), image_size);
-  }
-  for (ValueId id : g.inputs)
-    if (!inputs.contains(g.value(id).name))
-      bad_input("input '{}' ({}) is not given; pass --input {}=FILE (or =random)", g.value(id).name,
-                to_string(g.type(id)), g.value(id).name);
+  const std::map<std::string, Tensor> inputs = collect_inputs(g, args, /*missing_are_random=*/false, image_size);
 
   const Session session(model);
   const auto start = std::chrono::steady_clock::now();
@@ -212,7 +223,8 @@ int cmd_run(const std::vector<std::string>& argv) {
     const Tensor& t = outputs.at(name);
     fmt::print("{:<20} {:<22} {}\n", name, to_string(t.type()), stats(t));
   }
-  fmt::print("inference: {:.1f} ms (reference kernels, 1 thread)\n", ms);
+  fmt::print("inference: {:.1f} ms ({} threads{})\n", ms, thread_count(),
+             model.kernels().empty() ? ", reference kernels" : "");
 
   if (args.has("--save-outputs")) {
     const fs::path dir = args.get("--save-outputs");

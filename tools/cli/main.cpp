@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"inspect", nnc::cli::cmd_inspect, "inputs, outputs, op histogram, parameters, FLOPs; --ir prints the IR"},
     {"compile", nnc::cli::cmd_compile, "optimise a model, printing what every pass did (--dump-passes, --explain)"},
     {"run", nnc::cli::cmd_run, "run a model on inputs (.npy, .pb, image or random) and summarise outputs"},
+    {"bench", nnc::cli::cmd_bench, "latency median / p90 / min, throughput, peak memory; --profile per node"},
     {"conformance", nnc::cli::cmd_conformance, "run ONNX's backend conformance tests"},
 };
 
