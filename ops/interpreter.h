@@ -23,7 +23,8 @@ using OuterLookup = std::function<const Tensor*(const std::string& name)>;
 using TensorTap = std::function<void(const Node&, int output_index, const Tensor&)>;
 
 // A kernel chosen for one node at compile time (a fast tactic of backends/, its weights already
-// packed); it runs instead of the op's reference kernel and must compute the same function.
+// packed); it runs instead of the op's reference kernel and must compute the same function. It
+// must write every element of its outputs: the runtime does not zero them first.
 class NodeKernel {
  public:
   virtual ~NodeKernel() = default;

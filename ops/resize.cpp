@@ -16,9 +16,9 @@
 // once per output coordinate, so the element loop is only multiply-adds.
 // Opset 10 (and Upsample): inputs (X, scales), asymmetric coordinates, nearest rounds down —
 // the upgrade hook rewrites those nodes into this form.
-#include <cmath>
+#include "ops/resize.h"
 
-#include "ops/op_def.h"
+#include <cmath>
 
 namespace nnc {
 namespace {
@@ -101,12 +101,6 @@ std::vector<TensorType> infer(InferContext& c) {
 
 // ---- per-axis taps ------------------------------------------------------------------------
 
-struct Taps {
-  std::vector<int64_t> index;  // flat, `width` per output coordinate
-  std::vector<double> weight;
-  std::vector<uint8_t> outside;  // tf_crop_and_resize: the coordinate maps outside the input
-  int64_t width = 1;
-};
 
 // `out` is the resized length as a real number, in·s: ONNX's reference uses it (not the floored
 // integer length) in align_corners and tf_crop_and_resize, which matters when scales are given.
@@ -143,7 +137,7 @@ int64_t nearest_index(const std::string& rounding, double x) {
   return int64_t(std::round(x));
 }
 
-Taps taps_for_axis(const Node& n, int64_t in, int64_t out, double s, double roi_start, double roi_end) {
+ResizeTaps taps_for_axis(const Node& n, int64_t in, int64_t out, double s, double roi_start, double roi_end) {
   const std::string mode = attr_string(n, "mode");
   const std::string transform = attr_string(n, "coordinate_transformation_mode");
   const std::string rounding = attr_string(n, "nearest_mode");
@@ -156,7 +150,7 @@ Taps taps_for_axis(const Node& n, int64_t in, int64_t out, double s, double roi_
   const double radius = mode == "cubic" ? 2 : 1;
   const double stretch = antialias ? s : 1.0;  // kernel evaluated at (distance · stretch)
   const int64_t first = mode == "nearest" ? 0 : int64_t(std::floor(-radius / stretch) + 1);
-  Taps t;
+  ResizeTaps t;
   t.width = mode == "nearest" ? 1 : 2 * (1 - first);
   for (int64_t x = 0; x < out; ++x) {
     const double source = source_coordinate(n, transform, double(x), s, in, double(in) * s, roi_start, roi_end);
@@ -184,15 +178,16 @@ Taps taps_for_axis(const Node& n, int64_t in, int64_t out, double s, double roi_
   return t;
 }
 
-void reference(KernelContext& k) {
-  const Node& n = k.node;
-  const Tensor& x = k.in(0);
-  const Plan plan = plan_of(n, x.dims(), k.has_input(2) ? &k.in(2) : nullptr, k.has_input(3) ? &k.in(3) : nullptr);
-  const int rank = x.rank();
+}  // namespace
+
+std::vector<ResizeTaps> resize_taps(const Node& n, const Dims& in, const Tensor* roi_input, const Tensor* scales,
+                                    const Tensor* sizes) {
+  const Plan plan = plan_of(n, in, scales, sizes);
+  const int rank = int(in.size());
   std::vector<double> roi;
-  if (k.has_input(1) && k.in(1).numel() > 0) roi = k.in(1).to_double_vector();
+  if (roi_input && roi_input->numel() > 0) roi = roi_input->to_double_vector();
   const std::vector<int64_t> axes = resized_axes(n, rank);
-  std::vector<Taps> taps(static_cast<size_t>(rank));
+  std::vector<ResizeTaps> taps(static_cast<size_t>(rank));
   for (int a = 0; a < rank; ++a) {
     double start = 0, end = 1;
     const auto pos = std::find(axes.begin(), axes.end(), a);
@@ -201,12 +196,25 @@ void reference(KernelContext& k) {
       end = roi[size_t(pos - axes.begin()) + axes.size()];
     }
     if (pos == axes.end()) {  // untouched axis: the identity
-      Taps& t = taps[size_t(a)];
-      for (int64_t i = 0; i < x.dims()[size_t(a)]; ++i) t.index.push_back(i), t.weight.push_back(1), t.outside.push_back(0);
+      ResizeTaps& t = taps[size_t(a)];
+      for (int64_t i = 0; i < in[size_t(a)]; ++i) t.index.push_back(i), t.weight.push_back(1), t.outside.push_back(0);
+      t.identity = true;
       continue;
     }
-    taps[size_t(a)] = taps_for_axis(n, x.dims()[size_t(a)], plan.out[size_t(a)], plan.scale[size_t(a)], start, end);
+    taps[size_t(a)] = taps_for_axis(n, in[size_t(a)], plan.out[size_t(a)], plan.scale[size_t(a)], start, end);
   }
+  return taps;
+}
+
+namespace {
+
+void reference(KernelContext& k) {
+  const Node& n = k.node;
+  const Tensor& x = k.in(0);
+  const int rank = x.rank();
+  const std::vector<ResizeTaps> taps = resize_taps(n, x.dims(), k.has_input(1) ? &k.in(1) : nullptr,
+                                                   k.has_input(2) ? &k.in(2) : nullptr,
+                                                   k.has_input(3) ? &k.in(3) : nullptr);
   std::vector<int64_t> in_stride(size_t(rank), 1);
   for (int a = rank - 2; a >= 0; --a) in_stride[size_t(a)] = in_stride[size_t(a + 1)] * x.dims()[size_t(a + 1)];
   const double extrapolation = attr_float(n, "extrapolation_value");
@@ -216,7 +224,7 @@ void reference(KernelContext& k) {
   // Sum over the cartesian product of the axes' taps, axis by axis.
   auto gather = [&](auto&& self, int axis, int64_t offset, double weight) -> double {
     if (axis == rank) return weight * in[size_t(offset)];
-    const Taps& t = taps[size_t(axis)];
+    const ResizeTaps& t = taps[size_t(axis)];
     const int64_t at = coord[size_t(axis)] * t.width;
     double sum = 0;
     for (int64_t j = 0; j < t.width; ++j)

@@ -5,10 +5,13 @@ namespace nnc::cpu {
 
 extern const Tactic kConvPointwiseGemm, kConvIm2colGemm;
 extern const Tactic kMatMulPackedGemm, kMatMulBatchedGemm, kGemmPackedGemm;
+extern const Tactic kResizeSeparable2d, kMaxPoolDirect2d;
+extern const Tactic kAddFlat, kSubFlat, kMulFlat, kDivFlat;
 
 std::span<const Tactic> cpu_tactics() {
   static const Tactic all[] = {kConvPointwiseGemm, kConvIm2colGemm, kMatMulPackedGemm, kMatMulBatchedGemm,
-                               kGemmPackedGemm};
+                               kGemmPackedGemm,    kResizeSeparable2d, kMaxPoolDirect2d, kAddFlat,
+                               kSubFlat,           kMulFlat,           kDivFlat};
   return all;
 }
 

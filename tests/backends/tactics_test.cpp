@@ -190,3 +190,84 @@ TEST_CASE("the tuner times the reference and every eligible tactic, and keeps th
   REQUIRE(forced.kernels[0] != nullptr);
   CHECK(forced.nodes[0].chosen == "conv.im2col-gemm");
 }
+
+TEST_CASE("resize, maxpool and elementwise tactics agree with the reference kernels") {
+  const char* const graphs[] = {
+      // U-Net upsampling: bilinear to an odd size given by `sizes`.
+      R"(graph t opset=13
+input %x f32[1,5,10,7]
+const @roi f32[0] []
+const @scales f32[0] []
+const @sizes i64[4] [1, 5, 21, 15]
+%y _ = Resize %x, @roi, @scales, @sizes mode="linear" coordinate_transformation_mode="half_pixel"
+return %y
+)",
+      R"(graph t opset=13
+input %x f32[2,3,8,8]
+const @roi f32[0] []
+const @scales f32[4] [1.0, 1.0, 2.5, 0.5]
+%y _ = Resize %x, @roi, @scales mode="linear" coordinate_transformation_mode="align_corners"
+return %y
+)",
+      R"(graph t opset=13
+input %x f32[1,2,9,9]
+const @roi f32[0] []
+const @scales f32[4] [1.0, 1.0, 2.0, 3.0]
+%y _ = Resize %x, @roi, @scales mode="nearest" coordinate_transformation_mode="asymmetric" nearest_mode="floor"
+return %y
+)",
+      R"(graph t opset=13
+input %x f32[1,2,9,9]
+const @roi f32[0] []
+const @scales f32[4] [1.0, 1.0, 1.5, 1.5]
+%y _ = Resize %x, @roi, @scales mode="cubic"
+return %y
+)",
+      R"(graph t opset=13
+input %x f32[1,4,21,21]
+%y _ = MaxPool %x kernel_shape=[2,2] strides=[2,2] ceil_mode=1
+return %y
+)",
+      R"(graph t opset=13
+input %x f32[2,3,10,12]
+%y _ = MaxPool %x kernel_shape=[3,3] strides=[2,1] pads=[1,1,1,1] dilations=[1,2]
+return %y
+)",
+      R"(graph t opset=13
+input %a f32[1,8,33,33]
+input %b f32[1,8,33,33]
+%y _ = Add %a, %b
+return %y
+)",
+      R"(graph t opset=13
+input %a f32[3,1000]
+const @s f32[] [0.5]
+%y _ = Div %a, @s
+return %y
+)",
+  };
+  for (const char* text : graphs) {
+    CAPTURE(text);
+    CHECK(!check_tactics_agree(parse_typed(text)).empty());
+  }
+}
+
+TEST_CASE("resize and elementwise tactics refuse what they cannot run") {
+  const Graph channels = parse_typed(R"(graph t opset=13
+input %x f32[1,4,6,6]
+const @roi f32[0] []
+const @scales f32[4] [1.0, 2.0, 1.0, 1.0]
+%y _ = Resize %x, @roi, @scales mode="nearest"
+return %y
+)");
+  const Graph broadcast = parse_typed(R"(graph t opset=13
+input %a f32[4,6]
+input %b f32[6]
+%y _ = Mul %a, %b
+return %y
+)");
+  for (const cpu::Tactic& t : cpu::cpu_tactics()) {
+    if (t.op == OpKind::Resize) CHECK(t.rejects(channels, channels.nodes[0]) == "resizes N or C");
+    if (t.op == OpKind::Mul) CHECK(t.rejects(broadcast, broadcast.nodes[0]).find("broadcast") != std::string::npos);
+  }
+}

@@ -1,0 +1,78 @@
+// backends/cpu/pool_tactics.cpp — 2-D MaxPool on NCHW f32, one plane per task.
+//
+// The window of each output row and column is clipped to the input once (padding never wins a
+// max, and a ceil_mode window may overhang), so the inner loop is a plain max over valid pixels.
+#include <algorithm>
+#include <limits>
+
+#include "backends/cpu/tactic.h"
+#include "backends/cpu/thread_pool.h"
+#include "ops/window_geometry.h"
+
+namespace nnc::cpu {
+namespace {
+
+struct Range {
+  int64_t first, count;  // first input coordinate and number of taps (step: dilation)
+};
+
+std::vector<Range> clipped_windows(int64_t out, int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
+                                   int64_t pad) {
+  std::vector<Range> ranges;
+  for (int64_t o = 0; o < out; ++o) {
+    int64_t first = o * stride - pad, count = kernel;
+    while (count > 0 && first < 0) first += dilation, --count;
+    while (count > 0 && first + (count - 1) * dilation >= in) --count;
+    ranges.push_back({first, count});
+  }
+  return ranges;
+}
+
+class MaxPool2dKernel final : public NodeKernel {
+ public:
+  std::string_view tactic() const override { return "maxpool.direct-2d"; }
+  void run(KernelContext& k) const override {
+    const Dims& in = k.in(0).dims();
+    const std::vector<int64_t> kernel = attr_ints(k.node, "kernel_shape");
+    const WindowGeometry g = window_geometry(k.node, {in[2], in[3]}, kernel, true);
+    const std::vector<Range> rows = clipped_windows(g.output[0], in[2], kernel[0], g.stride[0], g.dilation[0], g.pad_begin[0]);
+    const std::vector<Range> cols = clipped_windows(g.output[1], in[3], kernel[1], g.stride[1], g.dilation[1], g.pad_begin[1]);
+    const int64_t planes = in[0] * in[1], in_plane = in[2] * in[3], out_plane = g.output[0] * g.output[1];
+    const float* src = k.in(0).data<float>();
+    float* dst = k.out(0).data<float>();
+    const int64_t dh = g.dilation[0], dw = g.dilation[1];
+    parallel_for(planes, [&](int, int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) {
+        const float* x = src + p * in_plane;
+        float* y = dst + p * out_plane;
+        for (int64_t oy = 0; oy < g.output[0]; ++oy) {
+          const Range r = rows[size_t(oy)];
+          for (int64_t ox = 0; ox < g.output[1]; ++ox) {
+            const Range c = cols[size_t(ox)];
+            float m = -std::numeric_limits<float>::infinity();
+            for (int64_t i = 0; i < r.count; ++i) {
+              const float* line = x + (r.first + i * dh) * in[3] + c.first;
+              for (int64_t j = 0; j < c.count; ++j) m = std::max(m, line[j * dw]);
+            }
+            y[oy * g.output[1] + ox] = m;
+          }
+        }
+      }
+    });
+  }
+};
+
+std::string maxpool_rejects(const Graph& graph, const Node& node) {
+  const TensorType& x = graph.type(node.inputs[0]);
+  if (x.dtype != DType::F32 || x.rank() != 4 || !x.shape.fully_known()) return "not a 4-D f32 tensor of known shape";
+  if (node.outputs.size() > 1 && node.outputs[1] != kNoValue) return "the Indices output is used";
+  return "";
+}
+
+std::shared_ptr<const NodeKernel> prepare_maxpool(const Graph&, const Node&) { return std::make_shared<MaxPool2dKernel>(); }
+
+}  // namespace
+
+extern const Tactic kMaxPoolDirect2d{"maxpool.direct-2d", OpKind::MaxPool, maxpool_rejects, prepare_maxpool};
+
+}  // namespace nnc::cpu
