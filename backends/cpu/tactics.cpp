@@ -3,13 +3,13 @@
 
 namespace nnc::cpu {
 
-extern const Tactic kConvPointwiseGemm, kConvIm2colGemm;
+extern const Tactic kConvPointwiseGemm, kConvIm2colGemm, kConvDirectRows, kConvWinogradF2x2;
 extern const Tactic kMatMulPackedGemm, kMatMulBatchedGemm, kGemmPackedGemm;
 extern const Tactic kResizeSeparable2d, kMaxPoolDirect2d;
 extern const Tactic kAddFlat, kSubFlat, kMulFlat, kDivFlat;
 
 std::span<const Tactic> cpu_tactics() {
-  static const Tactic all[] = {kConvPointwiseGemm, kConvIm2colGemm, kMatMulPackedGemm, kMatMulBatchedGemm,
+  static const Tactic all[] = {kConvPointwiseGemm, kConvIm2colGemm, kConvWinogradF2x2, kConvDirectRows, kMatMulPackedGemm, kMatMulBatchedGemm,
                                kGemmPackedGemm,    kResizeSeparable2d, kMaxPoolDirect2d, kAddFlat,
                                kSubFlat,           kMulFlat,           kDivFlat};
   return all;

@@ -18,14 +18,16 @@ double elapsed_ms(Clock::time_point since) {
 }
 
 // Runs `once` until `runs` timings are in (fewer when one run is slow: the budget is about a
-// quarter second per candidate) and returns the median.
-double median_ms(const std::function<void()>& once, int runs) {
+// quarter second per candidate) and returns the median. A candidate whose first run already
+// takes over `give_up_ms` cannot win and is not timed further.
+double median_ms(const std::function<void()>& once, int runs, double give_up_ms = INFINITY) {
   std::vector<double> times;
   const auto start = Clock::now();
   for (int i = 0; i < runs; ++i) {
     const auto t = Clock::now();
     once();
     times.push_back(elapsed_ms(t));
+    if (times.size() == 1 && times[0] > give_up_ms) return times[0];
     if (elapsed_ms(start) > 250 && times.size() >= 2) break;
   }
   std::sort(times.begin(), times.end());
@@ -132,7 +134,8 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
         continue;
       }
       candidate.median_ms = median_ms(
-          [&] { (void)run_node(node, inputs.pointers, graph.opset, nullptr, reuse, kernel.get()); }, options.runs);
+          [&] { (void)run_node(node, inputs.pointers, graph.opset, nullptr, reuse, kernel.get()); }, options.runs,
+          2 * best_ms);
       if (candidate.median_ms < best_ms) {
         best_ms = candidate.median_ms;
         tuning.chosen = candidate.tactic;

@@ -1,0 +1,94 @@
+// backends/cpu/conv_direct_tactic.cpp — conv.direct-rows: a convolution computed one output row
+// at a time, for convs with few output channels (a U-Net's 64 -> 1 side outputs), where a GEMM
+// would pack the whole column matrix to produce a single row of C.
+//
+//   y[m, oh, :] = bias[m] + sum over (c, kh, kw) of  w[m, c, kh, kw] · x[c, ih, (:) + kw·d - pad]
+//
+// Each term is one vectorised multiply-add over a row that stays in L1. Horizontal stride 1
+// only (any vertical stride and dilation); the epilogue runs on the finished row.
+#include <algorithm>
+
+#include "backends/cpu/tactic.h"
+#include "backends/cpu/thread_pool.h"
+#include "ops/epilogue.h"
+#include "ops/window_geometry.h"
+
+namespace nnc::cpu {
+namespace {
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void multiply_add(float* out, const float* in, float w, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] += w * in[i];
+}
+
+class DirectRowsKernel final : public NodeKernel {
+ public:
+  DirectRowsKernel(const Node& node, const Tensor& weight, const Tensor* bias)
+      : weight_(weight.data<float>(), weight.data<float>() + weight.numel()),
+        w_dims_(weight.dims()),
+        activation_(Activation::of(node)) {
+    if (bias) bias_.assign(bias->data<float>(), bias->data<float>() + bias->numel());
+  }
+  std::string_view tactic() const override { return "conv.direct-rows"; }
+
+  void run(KernelContext& k) const override {
+    const Dims& xd = k.in(0).dims();
+    const int64_t maps = w_dims_[0], channels = w_dims_[1], kh_size = w_dims_[2], kw_size = w_dims_[3];
+    const WindowGeometry g = window_geometry(k.node, {xd[2], xd[3]}, {kh_size, kw_size}, false);
+    const int64_t height = xd[2], width = xd[3], out_h = g.output[0], out_w = g.output[1];
+    const float* x = k.in(0).data<float>();
+    const float* residual = k.has_input(3) ? k.in(3).data<float>() : nullptr;
+    float* y = k.out(0).data<float>();
+    parallel_for(xd[0] * maps * out_h, [&](int, int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) {
+        const int64_t oh = row % out_h, m = row / out_h % maps, b = row / out_h / maps;
+        float* out = y + row * out_w;
+        std::fill(out, out + out_w, bias_.empty() ? 0.0f : bias_[size_t(m)]);
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t kh = 0; kh < kh_size; ++kh) {
+            const int64_t ih = oh * g.stride[0] - g.pad_begin[0] + kh * g.dilation[0];
+            if (ih < 0 || ih >= height) continue;
+            const float* in = x + ((b * channels + c) * height + ih) * width;
+            const float* w = weight_.data() + ((m * channels + c) * kh_size + kh) * kw_size;
+            for (int64_t kw = 0; kw < kw_size; ++kw) {
+              const int64_t offset = kw * g.dilation[1] - g.pad_begin[1];  // input column of output column 0
+              const int64_t lo = std::clamp<int64_t>(-offset, 0, out_w), hi = std::clamp<int64_t>(width - offset, lo, out_w);
+              multiply_add(out + lo, in + lo + offset, w[kw], hi - lo);
+            }
+          }
+        if (residual) {
+          const float* r = residual + row * out_w;
+          for (int64_t i = 0; i < out_w; ++i) out[i] += r[i];
+        }
+        activation_.apply(out, out_w);
+      }
+    });
+  }
+
+ private:
+  std::vector<float> weight_, bias_;
+  Dims w_dims_;
+  Activation activation_;
+};
+
+std::string direct_rows_rejects(const Graph& graph, const Node& node) {
+  const TensorType& x = graph.type(node.inputs[0]);
+  if (x.dtype != DType::F32 || !x.shape.fully_known() || x.rank() != 4) return "not a 2-D f32 conv with known shapes";
+  if (!constant_input(graph, node, 1)) return "weights are not constant";
+  if (node.has_input(2) && !constant_input(graph, node, 2)) return "bias is not constant";
+  if (attr_int(node, "group") != 1) return "grouped";
+  const Dims w = graph.type(node.inputs[1]).shape.concrete();
+  const WindowGeometry g = window_geometry(node, {x.shape.dims[2].value, x.shape.dims[3].value}, {w[2], w[3]}, false);
+  if (g.stride[1] != 1) return "horizontal stride is not 1";
+  return "";
+}
+
+std::shared_ptr<const NodeKernel> prepare_direct_rows(const Graph& graph, const Node& node) {
+  return std::make_shared<DirectRowsKernel>(node, *constant_input(graph, node, 1), constant_input(graph, node, 2));
+}
+
+}  // namespace
+
+extern const Tactic kConvDirectRows{"conv.direct-rows", OpKind::Conv, direct_rows_rejects, prepare_direct_rows};
+
+}  // namespace nnc::cpu
