@@ -36,6 +36,8 @@ class Pool {
   int size() const { return int(workers_.size()) + 1; }
 
   void run(int chunks, const std::function<void(int)>& chunk) {
+    // Two application threads running sessions at once take turns on the pool.
+    std::lock_guard serial(run_mutex_);
     {
       std::lock_guard lock(mutex_);
       chunk_ = &chunk;
@@ -83,7 +85,7 @@ class Pool {
   }
 
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
+  std::mutex run_mutex_, mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int)>* chunk_ = nullptr;
   int chunks_ = 0;

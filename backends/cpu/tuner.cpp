@@ -94,6 +94,9 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
       if (why.empty()) eligible.push_back(&t);
       else refused.push_back({std::string(t.name), -1, std::move(why)});
     }
+    // Random stand-ins need concrete shapes (a graph with free input dims is not tunable).
+    for (ValueId v : node.inputs)
+      if (v != kNoValue && !graph.type(v).shape.fully_known()) eligible.clear();
     if (eligible.empty()) {
       tuning.chosen = "reference";
       tuning.candidates.push_back({"reference", -1, "only candidate"});

@@ -278,3 +278,16 @@ return %y
     if (t.op == OpKind::Mul) CHECK(t.rejects(broadcast, broadcast.nodes[0]).find("broadcast") != std::string::npos);
   }
 }
+
+TEST_CASE("the tuner leaves nodes with symbolic shapes on the reference kernel") {
+  const Graph g = parse_typed(R"(graph t opset=17
+input %x f32[N,3,8,8]
+const @w f32[4,3,3,3] random(seed=1)
+%y _ = Conv %x, @w pads=[1,1,1,1]
+return %y
+)");
+  const cpu::TuningResult result = cpu::tune(g);
+  REQUIRE(result.nodes.size() == 1);
+  CHECK(result.nodes[0].chosen == "reference");
+  CHECK(result.kernels[0] == nullptr);
+}

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -112,5 +113,44 @@ TEST_CASE("nnc run: usage and input mistakes exit with 2 and say what is wrong")
   const CliResult wrong_shape =
       run_cli(fmt::format("run {} --input input={}", model, (kGolden / "transformer/input_0.npy").string()), dir);
   CHECK(wrong_shape.exit_code == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("nnc bench --json prints one JSON object with the documented fields; --profile names tactics") {
+  const fs::path dir = scratch_dir("bench");
+  const std::string model = (kGolden / "cnn/model.onnx").string();
+  const CliResult json = run_cli(fmt::format("bench {} --json --iters 3 --warmup 1 --threads 2", model), dir);
+  REQUIRE(json.exit_code == 0);
+  // The whole output is one line holding one object.
+  CHECK(json.output.front() == '{');
+  CHECK(json.output.find('\n') == json.output.size() - 1);
+  for (const char* field : {"\"median_ms\": ", "\"min_ms\": ", "\"mean_ms\": ", "\"p90_ms\": ", "\"times_ms\": [",
+                            "\"threads\": 2", "\"peak_rss_mb\": "})
+    CHECK_MESSAGE(json.output.find(field) != std::string::npos, field);
+  const size_t times = json.output.find("\"times_ms\": [");
+  const std::string list = json.output.substr(times, json.output.find(']', times) - times);
+  CHECK(std::count(list.begin(), list.end(), ',') == 2);  // three timed iterations
+
+  const CliResult profile = run_cli(fmt::format("bench {} --profile --iters 2 --warmup 0", model), dir);
+  REQUIRE(profile.exit_code == 0);
+  CHECK(profile.output.find("latency     median") != std::string::npos);
+  CHECK(profile.output.find("by op type:") != std::string::npos);
+  CHECK(profile.output.find("conv.") != std::string::npos);  // some Conv ran on a fast tactic
+  CHECK(run_cli(fmt::format("bench {} --iters 0", model), dir).exit_code == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("nnc compile --tactics: every tuned node lists the reference and its candidates, one chosen") {
+  const fs::path dir = scratch_dir("tactics");
+  const CliResult r = run_cli(fmt::format("compile {} --tactics", (kGolden / "cnn/model.onnx").string()), dir);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("tactics (median ms on the node's shapes; * chosen):") != std::string::npos);
+  CHECK(r.output.find("reference") != std::string::npos);
+  CHECK(r.output.find("conv.im2col-gemm") != std::string::npos);
+  CHECK(r.output.find("    * ") != std::string::npos);
+  // --no-tune: reference kernels throughout, and no tuning line.
+  const CliResult untuned = run_cli(fmt::format("compile {} --no-tune", (kGolden / "cnn/model.onnx").string()), dir);
+  REQUIRE(untuned.exit_code == 0);
+  CHECK(untuned.output.find("tuning:") == std::string::npos);
   fs::remove_all(dir);
 }

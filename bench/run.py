@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""nnc against ONNX Runtime and PyTorch eager, in one run, on the same models, inputs and threads.
+
+usage: /usr/bin/python3 bench/run.py [--threads N] [--rounds R] [--iters N] [MODEL ...]
+
+MODEL is u2netp, transformer (bundled goldens) or u2net (exported to build/reference/u2net by
+tools/reference/export_goldens.py on first use; 176 MB). Default: u2netp transformer u2net.
+Rounds interleave the three runtimes (nnc, ORT, PyTorch, nnc, ORT, ...) so that the machine's
+noise hits them alike; the table shows the median over rounds of each round's median and the
+ratio nnc / ORT. Before timing, nnc's outputs are compared with ORT's on the same input (relative
+L2 must be under 1e-4). Needs build/nnc (tools/build.sh) and node; installs onnxruntime-node
+with npm (--ignore-scripts) into build/bench/ on first use.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+NNC = ROOT / "build/nnc"
+ORT_DIR = ROOT / "build/bench"
+PYTHON = "/usr/bin/python3"
+
+
+def model_dir(name):
+    if name == "u2net":
+        d = ROOT / "build/reference/u2net"
+        if not (d / "model.onnx").exists():
+            print("exporting U2NET with tools/reference (first use) ...", flush=True)
+            subprocess.run([PYTHON, str(ROOT / "tools/reference/export_goldens.py"), "u2net"], check=True,
+                           stdout=subprocess.DEVNULL)
+        return d
+    return ROOT / "tests/data/golden" / name
+
+
+def ensure_ort():
+    if not (ORT_DIR / "node_modules/onnxruntime-node").exists():
+        ORT_DIR.mkdir(parents=True, exist_ok=True)
+        print("installing onnxruntime-node with npm --ignore-scripts (first use) ...", flush=True)
+        subprocess.run(["npm", "install", "--ignore-scripts", "--prefix", str(ORT_DIR), "onnxruntime-node"], check=True,
+                       stdout=subprocess.DEVNULL)
+    return {**os.environ, "NODE_PATH": str(ORT_DIR / "node_modules")}
+
+
+def run_json(command, env=None):
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def cpu_model():
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.machine()
+
+
+def rel_l2(a, b):
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("models", nargs="*", default=["u2netp", "transformer", "u2net"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--iters", type=int, default=10)
+    args = parser.parse_args()
+    if not NNC.exists():
+        sys.exit("bench/run.py: build/nnc is missing; run tools/build.sh first")
+    ort_env = ensure_ort()
+    rows = []
+    for name in args.models:
+        d = model_dir(name)
+        model, example = str(d / "model.onnx"), str(d / "input_0.npy")
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([str(NNC), "run", model, "--input", f"input={example}", "--threads", str(args.threads),
+                            "--save-outputs", f"{tmp}/nnc"], check=True, stdout=subprocess.DEVNULL)
+            run_json(["node", str(ROOT / "bench/ort_bench.js"), model, "--threads", str(args.threads), "--iters", "1",
+                      "--warmup", "0", "--input", f"input={example}", "--save-outputs", f"{tmp}/ort"], ort_env)
+            worst = max(rel_l2(np.load(f), np.load(Path(tmp) / "ort" / f.name)) for f in (Path(tmp) / "nnc").glob("*.npy"))
+        if worst > 1e-4:
+            sys.exit(f"bench/run.py: {name}: nnc's outputs differ from ORT's by {worst:.2e} relative L2 (limit 1e-4)")
+        medians = {"nnc": [], "ort": [], "torch": []}
+        for r in range(args.rounds):
+            print(f"{name}: round {r + 1}/{args.rounds}", flush=True)
+            common = ["--threads", str(args.threads), "--iters", str(args.iters)]
+            medians["nnc"].append(run_json([str(NNC), "bench", model, "--json", "--input", f"input={example}",
+                                            "--warmup", "2"] + common)["median_ms"])
+            medians["ort"].append(run_json(["node", str(ROOT / "bench/ort_bench.js"), model, "--input",
+                                            f"input={example}", "--warmup", "2"] + common, ort_env)["median_ms"])
+            medians["torch"].append(run_json([PYTHON, str(ROOT / "bench/torch_bench.py"), name, "--warmup", "2"] + common)
+                                    ["median_ms"])
+        rows.append((name, {k: float(np.median(v)) for k, v in medians.items()}, worst))
+
+    print(f"\n{date.today()}  {cpu_model()}  {args.threads} threads, "
+          f"{args.rounds} rounds x {args.iters} iterations (median of round medians, ms)")
+    print(f"{'model':<14}{'nnc':>10}{'ORT':>10}{'PyTorch':>10}{'nnc/ORT':>10}{'nnc vs ORT rel L2':>20}")
+    for name, m, worst in rows:
+        print(f"{name:<14}{m['nnc']:>10.1f}{m['ort']:>10.1f}{m['torch']:>10.1f}{m['nnc'] / m['ort']:>10.2f}{worst:>20.1e}")
+
+
+if __name__ == "__main__":
+    main()
