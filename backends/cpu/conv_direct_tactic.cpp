@@ -17,7 +17,7 @@ namespace nnc::cpu {
 namespace {
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void multiply_add(float* out, const float* in, float w, int64_t n) {
+void multiply_add(float* __restrict out, const float* __restrict in, float w, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] += w * in[i];
 }
 

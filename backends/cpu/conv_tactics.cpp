@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/micro_kernels.h"
 #include "backends/cpu/tactic.h"
 #include "ops/window_geometry.h"
 
@@ -24,42 +25,57 @@ struct Geometry2d {
   int64_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
 };
 
+// Packs columns [p0, p0 + width) and rows [k0, k0 + kc) of the column matrix of image `x` as a
+// B panel: panel[k * pad + i] = x[c, ih, iw] for row k = (c, kh, kw) and output pixel p0 + i,
+// zero where the window hangs over the padding. A free function compiled per instruction set
+// (target_clones) so that its copies vectorise inline rather than calling memcpy per run.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void pack_im2col_panel(const float* x, const Geometry2d& g, int64_t p0, int64_t width, int64_t k0, int64_t kc, int pad,
+                       float* panel) {
+  const int64_t taps = g.kernel_h * g.kernel_w;
+  int64_t c = k0 / taps, kh = k0 % taps / g.kernel_w, kw = k0 % g.kernel_w;
+  for (int64_t k = 0; k < kc; ++k) {
+    float* dst = panel + k * pad;
+    int64_t oh = p0 / g.out_w, ow = p0 % g.out_w;
+    for (int64_t done = 0; done < width; ow = 0, ++oh) {
+      const int64_t run = std::min(width - done, g.out_w - ow);  // output pixels left in this row
+      float* out = dst + done;
+      done += run;
+      const int64_t ih = oh * g.stride_h - g.pad_h + kh * g.dilation_h;
+      if (ih < 0 || ih >= g.height) {
+        for (int64_t t = 0; t < run; ++t) out[t] = 0.0f;
+        continue;
+      }
+      const float* row = x + (c * g.height + ih) * g.width;
+      const int64_t iw0 = ow * g.stride_w - g.pad_w + kw * g.dilation_w;
+      if (g.stride_w == 1) {
+        const int64_t lo = std::clamp<int64_t>(-iw0, 0, run), hi = std::clamp<int64_t>(g.width - iw0, lo, run);
+        for (int64_t t = 0; t < lo; ++t) out[t] = 0.0f;
+        const float* __restrict src = row + iw0;  // never the panel being written
+        float* __restrict dst_run = out;
+        for (int64_t t = lo; t < hi; ++t) dst_run[t] = src[t];
+        for (int64_t t = hi; t < run; ++t) out[t] = 0.0f;
+      } else {
+        for (int64_t t = 0; t < run; ++t) {
+          const int64_t iw = iw0 + t * g.stride_w;
+          out[t] = iw >= 0 && iw < g.width ? row[iw] : 0.0f;
+        }
+      }
+    }
+    for (int64_t i = width; i < pad; ++i) dst[i] = 0.0f;
+    if (++kw == g.kernel_w) {  // next row of the column matrix: (c, kh, kw) + 1
+      kw = 0;
+      if (++kh == g.kernel_h) kh = 0, ++c;
+    }
+  }
+}
+
 // B[k, p] of one image and group, packed on demand.
 class Im2colSource final : public PanelSource {
  public:
   Im2colSource(const float* image, const Geometry2d& g) : x_(image), g_(g) {}
-
   const float* panel(int64_t p0, int64_t width, int64_t k0, int64_t kc, int pad, float* scratch) const override {
-    const int64_t taps = g_.kernel_h * g_.kernel_w;
-    for (int64_t k = 0; k < kc; ++k) {
-      const int64_t kk = k0 + k, c = kk / taps, kh = kk % taps / g_.kernel_w, kw = kk % g_.kernel_w;
-      float* dst = scratch + k * pad;
-      int64_t oh = p0 / g_.out_w, ow = p0 % g_.out_w;
-      for (int64_t done = 0; done < width; ow = 0, ++oh) {
-        const int64_t run = std::min(width - done, g_.out_w - ow);  // output pixels left in this row
-        float* out = dst + done;
-        done += run;
-        const int64_t ih = oh * g_.stride_h - g_.pad_h + kh * g_.dilation_h;
-        if (ih < 0 || ih >= g_.height) {
-          std::fill(out, out + run, 0.0f);
-          continue;
-        }
-        const float* row = x_ + (c * g_.height + ih) * g_.width;
-        const int64_t iw0 = ow * g_.stride_w - g_.pad_w + kw * g_.dilation_w;
-        if (g_.stride_w == 1) {
-          const int64_t lo = std::clamp<int64_t>(-iw0, 0, run), hi = std::clamp<int64_t>(g_.width - iw0, lo, run);
-          std::fill(out, out + lo, 0.0f);
-          std::memcpy(out + lo, row + iw0 + lo, size_t(hi - lo) * sizeof(float));
-          std::fill(out + hi, out + run, 0.0f);
-        } else {
-          for (int64_t t = 0; t < run; ++t) {
-            const int64_t iw = iw0 + t * g_.stride_w;
-            out[t] = iw >= 0 && iw < g_.width ? row[iw] : 0.0f;
-          }
-        }
-      }
-      std::fill(dst + width, dst + pad, 0.0f);
-    }
+    pack_im2col_panel(x_, g_, p0, width, k0, kc, pad, scratch);
     return scratch;
   }
 
@@ -89,10 +105,10 @@ class ConvGemmKernel final : public NodeKernel {
     group_ = attr_int(node, "group");
     maps_per_group_ = w[0] / group_;
     depth_ = w[1] * w[2] * w[3];
-    const int mr = micro_tile().mr;
+    kernel_ = &micro_kernel_for_rows(maps_per_group_);
     for (int64_t g = 0; g < group_; ++g) {
       const StridedSource rows(weight.data<float>() + g * maps_per_group_ * depth_, depth_, 1);
-      packed_.push_back(std::make_unique<PackedPanels>(rows, maps_per_group_, depth_, mr));
+      packed_.push_back(std::make_unique<PackedPanels>(rows, maps_per_group_, depth_, kernel_->mr));
     }
     if (bias) bias_.assign(bias->data<float>(), bias->data<float>() + bias->numel());
   }
@@ -117,16 +133,17 @@ class ConvGemmKernel final : public NodeKernel {
         float* out = y.data<float>() + first_map * out_size;
         if (image_is_b_) {
           gemm(maps_per_group_, out_size, depth_, *packed_[size_t(grp)], StridedSource(image, 1, in_size), out,
-               out_size, epilogue);
+               out_size, epilogue, true, kernel_);
         } else {
           gemm(maps_per_group_, out_size, depth_, *packed_[size_t(grp)], Im2colSource(image, g), out, out_size,
-               epilogue);
+               epilogue, true, kernel_);
         }
       }
   }
 
  private:
   bool image_is_b_;
+  const MicroKernel* kernel_ = nullptr;  // chosen for M at prepare time; the packing follows it
   int64_t group_ = 1, maps_per_group_ = 0, depth_ = 0;
   std::vector<std::unique_ptr<PackedPanels>> packed_;
   std::vector<float> bias_;

@@ -18,6 +18,7 @@
 #include <algorithm>
 
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/micro_kernels.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
 #include "ops/window_geometry.h"
@@ -26,6 +27,74 @@ namespace nnc::cpu {
 namespace {
 
 constexpr int kPositions = 16;  // 4x4 transform
+
+// The transforms below are free functions compiled for AVX-512, AVX2 and plain x86-64 (chosen at
+// run time, target_clones) so that their loops over tiles vectorise.
+
+// Bᵀ d over whole rows: r0 = d0 - d2, r1 = d1 + d2, r2 = d2 - d1, r3 = d1 - d3. (__restrict
+// parameters: the rows never overlap, and without it GCC does not vectorise.)
+__attribute__((target_clones("avx512f", "avx2", "default"))) void vertical_transform(
+    const float* __restrict d0, const float* __restrict d1, const float* __restrict d2, const float* __restrict d3,
+    float* __restrict r0, float* __restrict r1, float* __restrict r2, float* __restrict r3, int64_t span) {
+  for (int64_t q = 0; q < span; ++q) {
+    r0[q] = d0[q] - d2[q];
+    r1[q] = d1[q] + d2[q];
+    r2[q] = d2[q] - d1[q];
+    r3[q] = d1[q] - d3[q];
+  }
+}
+
+// Splits a transformed row into its even and odd columns, so that the horizontal transform reads
+// with unit stride: even[j] = r[2j], odd[j] = r[2j + 1].
+__attribute__((target_clones("avx512f", "avx2", "default"))) void deinterleave(const float* __restrict r,
+                                                                               float* __restrict even,
+                                                                               float* __restrict odd, int64_t half) {
+  for (int64_t j = 0; j < half; ++j) {
+    even[j] = r[2 * j];
+    odd[j] = r[2 * j + 1];
+  }
+}
+
+// (Bᵀ d) B along one transformed row, split into even (e) and odd (o) columns, for `count`
+// tiles: tile t reads columns 2t .. 2t+3 (e[t], o[t], e[t+1], o[t+1]) and writes its four
+// positions to out0..out3.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void horizontal_transform(
+    const float* __restrict e, const float* __restrict o, int64_t count, float* __restrict out0,
+    float* __restrict out1, float* __restrict out2, float* __restrict out3) {
+  for (int64_t t = 0; t < count; ++t) {
+    out0[t] = e[t] - e[t + 1];
+    out1[t] = o[t] + e[t + 1];
+    out2[t] = e[t + 1] - o[t];
+    out3[t] = o[t] - o[t + 1];
+  }
+}
+
+// Aᵀ M A (+ bias) for `tiles` tiles of one tile row; p[ξ · step + t] is tile t's product at
+// position ξ. Writes output columns [0, width) of rows 0 and 1 (out1 may be scratch when the
+// image has no second row here).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void output_transform(
+    const float* __restrict p, int64_t step, int64_t tiles, float bias, float* __restrict out0,
+    float* __restrict out1, int64_t width) {
+  const int64_t whole = std::min(tiles, width / 2);  // tiles with both output columns inside
+  // Column j of Aᵀ M: top_j = m0j + m1j + m2j, bottom_j = m1j - m2j - m3j (mij at ξ = 4i + j).
+  auto top = [&](int j, int64_t t) { return p[j * step + t] + p[(4 + j) * step + t] + p[(8 + j) * step + t]; };
+  auto bottom = [&](int j, int64_t t) {
+    return p[(4 + j) * step + t] - p[(8 + j) * step + t] - p[(12 + j) * step + t];
+  };
+  for (int64_t t = 0; t < whole; ++t) {
+    const float t0 = top(0, t), t1 = top(1, t), t2 = top(2, t), t3 = top(3, t);
+    const float b0 = bottom(0, t), b1 = bottom(1, t), b2 = bottom(2, t), b3 = bottom(3, t);
+    out0[2 * t] = t0 + t1 + t2 + bias;
+    out0[2 * t + 1] = t1 - t2 - t3 + bias;
+    out1[2 * t] = b0 + b1 + b2 + bias;
+    out1[2 * t + 1] = b1 - b2 - b3 + bias;
+  }
+  if (whole < tiles) {  // an odd output width: the last tile has one column
+    const int64_t t = whole;
+    out0[2 * t] = top(0, t) + top(1, t) + top(2, t) + bias;
+    out1[2 * t] = bottom(0, t) + bottom(1, t) + bottom(2, t) + bias;
+  }
+}
 
 class WinogradKernel final : public NodeKernel {
  public:
@@ -49,9 +118,10 @@ class WinogradKernel final : public NodeKernel {
             u[size_t(((i * 4 + j) * maps_ + m) * channels_ + c)] = float(v);
           }
       }
+    kernel_ = &micro_kernel_for_rows(maps_);
     for (int xi = 0; xi < kPositions; ++xi) {
       const StridedSource rows(u.data() + xi * maps_ * channels_, channels_, 1);
-      packed_.push_back(std::make_unique<PackedPanels>(rows, maps_, channels_, micro_tile().mr));
+      packed_.push_back(std::make_unique<PackedPanels>(rows, maps_, channels_, kernel_->mr));
     }
     if (bias) bias_.assign(bias->data<float>(), bias->data<float>() + bias->numel());
   }
@@ -121,13 +191,17 @@ class WinogradKernel final : public NodeKernel {
     const int64_t tiles = rows * cols;                          // N of this block's GEMMs
     const int64_t padded = (tiles + nr - 1) / nr * nr;          // whole panels
     const int64_t span = 2 * cols + 2;                          // input columns a tile row reads
-    thread_local std::vector<float> v, m, line;
+    thread_local std::vector<float> v, m, line, spare_row;
     v.resize(size_t(kPositions * channels_ * padded));
     m.resize(size_t(kPositions * maps_ * padded));
-    line.resize(size_t(8 * span));
+    line.resize(size_t(12 * span));
+    spare_row.resize(size_t(span));  // the output row below an odd last row
     if (padded != tiles) std::fill(v.begin(), v.end(), 0.0f);  // the GEMM reads whole panels
     float* d[4] = {line.data(), line.data() + span, line.data() + 2 * span, line.data() + 3 * span};
     float* r[4] = {line.data() + 4 * span, line.data() + 5 * span, line.data() + 6 * span, line.data() + 7 * span};
+    const int64_t half = span / 2;  // span is even: 2 · cols + 2
+    float* even[4] = {line.data() + 8 * span, line.data() + 9 * span, line.data() + 10 * span, line.data() + 11 * span};
+    float* odd[4] = {even[0] + half, even[1] + half, even[2] + half, even[3] + half};
     // Where tile t of channel 0 at position 0 lives in V (PanelView's layout).
     thread_local std::vector<int64_t> tile_offset;
     tile_offset.resize(size_t(tiles));
@@ -142,37 +216,35 @@ class WinogradKernel final : public NodeKernel {
         const int64_t ty = ty0 + row;
         for (int i = 0; i < 4; ++i) {  // the four input rows of this tile row, zero-padded
           const int64_t ih = 2 * ty - s.pad_h + i;
-          std::fill(d[i], d[i] + span, 0.0f);
-          if (ih < 0 || ih >= s.height) continue;
+          if (ih < 0 || ih >= s.height) {
+            std::fill(d[i], d[i] + span, 0.0f);
+            continue;
+          }
           const float* src = x + (c * s.height + ih) * s.width;
           const int64_t lo = std::clamp<int64_t>(-first_column, 0, span);
           const int64_t hi = std::clamp<int64_t>(s.width - first_column, lo, span);
+          std::fill(d[i], d[i] + lo, 0.0f);
           std::copy(src + first_column + lo, src + first_column + hi, d[i] + lo);
+          std::fill(d[i] + hi, d[i] + span, 0.0f);
         }
-        for (int64_t q = 0; q < span; ++q) {  // Bᵀ d, whole rows at once
-          r[0][q] = d[0][q] - d[2][q];
-          r[1][q] = d[1][q] + d[2][q];
-          r[2][q] = d[2][q] - d[1][q];
-          r[3][q] = d[1][q] - d[3][q];
-        }
-        const int64_t* offset = tile_offset.data() + row * cols;
-        for (int i = 0; i < 4; ++i) {  // (Bᵀ d) B, tile by tile
-          const float* ri = r[i];
-          float* out = v.data() + i * 4 * position_step + c * nr;
-          for (int64_t t = 0; t < cols; ++t) {
-            const float a0 = ri[2 * t], a1 = ri[2 * t + 1], a2 = ri[2 * t + 2], a3 = ri[2 * t + 3];
-            float* at = out + offset[t];
-            at[0] = a0 - a2;
-            at[position_step] = a1 + a2;
-            at[2 * position_step] = a2 - a1;
-            at[3 * position_step] = a1 - a3;
+        vertical_transform(d[0], d[1], d[2], d[3], r[0], r[1], r[2], r[3], span);
+        for (int i = 0; i < 4; ++i) deinterleave(r[i], even[i], odd[i], span / 2);
+        // (Bᵀ d) B, in runs of tiles whose entries in V are contiguous (within one panel).
+        for (int64_t t = 0; t < cols;) {
+          const int64_t tile = row * cols + t;
+          const int64_t run = std::min<int64_t>(cols - t, nr - tile % nr);
+          for (int i = 0; i < 4; ++i) {
+            float* out = v.data() + i * 4 * position_step + c * nr + tile_offset[size_t(tile)];
+            horizontal_transform(even[i] + t, odd[i] + t, run, out, out + position_step, out + 2 * position_step,
+                                 out + 3 * position_step);
           }
+          t += run;
         }
       }
 
     for (int xi = 0; xi < kPositions; ++xi)
       gemm(maps_, padded, channels_, *packed_[size_t(xi)], PanelView(v.data() + xi * channels_ * padded, channels_, nr),
-           m.data() + xi * maps_ * padded, padded, {}, /*threaded=*/false);
+           m.data() + xi * maps_ * padded, padded, {}, /*threaded=*/false, kernel_);
 
     // Output transform Y = Aᵀ M A, Aᵀ = [[1,1,1,0], [0,1,-1,-1]], then the epilogue.
     float* y = k.out(0).data<float>() + b * maps_ * s.out_h * s.out_w;
@@ -185,23 +257,8 @@ class WinogradKernel final : public NodeKernel {
         float* out0 = y + (mi * s.out_h + oy) * s.out_w;
         float* out1 = out0 + s.out_w;
         const bool second_row = oy + 1 < s.out_h;
-        const float* p = m.data() + mi * padded + row * cols;
-        for (int64_t t = 0; t < cols; ++t) {
-          float q[16];
-          for (int xi = 0; xi < kPositions; ++xi) q[xi] = p[xi * step + t];
-          float top[4], bottom[4];  // Aᵀ M
-          for (int j = 0; j < 4; ++j) {
-            top[j] = q[j] + q[4 + j] + q[8 + j];
-            bottom[j] = q[4 + j] - q[8 + j] - q[12 + j];
-          }
-          const int64_t ox = 2 * (tx0 + t);
-          out0[ox] = top[0] + top[1] + top[2] + bias;
-          if (ox + 1 < s.out_w) out0[ox + 1] = top[1] - top[2] - top[3] + bias;
-          if (second_row) {
-            out1[ox] = bottom[0] + bottom[1] + bottom[2] + bias;
-            if (ox + 1 < s.out_w) out1[ox + 1] = bottom[1] - bottom[2] - bottom[3] + bias;
-          }
-        }
+        output_transform(m.data() + mi * padded + row * cols, step, cols, bias, out0 + 2 * tx0,
+                         second_row ? out1 + 2 * tx0 : spare_row.data(), s.out_w - 2 * tx0);
         // The epilogue on the columns this block wrote.
         const int64_t x0 = 2 * tx0, x1 = std::min(s.out_w, 2 * (tx0 + cols));
         for (int64_t line_index = 0; line_index < (second_row ? 2 : 1); ++line_index) {
@@ -217,6 +274,7 @@ class WinogradKernel final : public NodeKernel {
   }
 
   int64_t maps_ = 0, channels_ = 0;
+  const MicroKernel* kernel_ = nullptr;  // chosen for M at prepare time; the packing follows it
   std::vector<std::unique_ptr<PackedPanels>> packed_;
   std::vector<float> bias_;
   Activation activation_;

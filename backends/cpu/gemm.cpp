@@ -50,8 +50,7 @@ Scratch& scratch() {
 
 // C[m0:m1, n0:n1] for the whole K, one thread.
 void gemm_block(int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t K, const PanelSource& a, const PanelSource& b,
-                float* C, int64_t ldc, const GemmEpilogue& epilogue) {
-  const MicroKernel& kernel = micro_kernel();
+                float* C, int64_t ldc, const GemmEpilogue& epilogue, const MicroKernel& kernel) {
   const int mr = kernel.mr, nr = kernel.nr;
   Scratch& s = scratch();
   s.a.resize(size_t(mr * kKc));
@@ -144,23 +143,24 @@ const float* PackedPanels::panel(int64_t i0, int64_t width, int64_t k0, int64_t 
 }
 
 void gemm(int64_t M, int64_t N, int64_t K, const PanelSource& a, const PanelSource& b, float* C, int64_t ldc,
-          const GemmEpilogue& epilogue, bool threaded) {
+          const GemmEpilogue& epilogue, bool threaded, const MicroKernel* kernel) {
   if (M <= 0 || N <= 0) return;
-  const MicroTile tile = micro_tile();
+  const MicroKernel& k = kernel ? *kernel : micro_kernel();
+  const MicroTile tile{k.mr, k.nr};
   const int64_t n_panels = ceil_div(N, tile.nr), m_panels = ceil_div(M, tile.mr);
   const int threads = threaded ? thread_count() : 1;
   if (threads == 1) {
-    gemm_block(0, M, 0, N, K, a, b, C, ldc, epilogue);
+    gemm_block(0, M, 0, N, K, a, b, C, ldc, epilogue, k);
     return;
   }
   // Split the wider dimension in whole panels: each thread packs only the B columns it owns.
   if (n_panels >= 2 * threads || n_panels >= m_panels) {
     parallel_for(n_panels, [&](int, int64_t p0, int64_t p1) {
-      gemm_block(0, M, p0 * tile.nr, std::min(N, p1 * tile.nr), K, a, b, C, ldc, epilogue);
+      gemm_block(0, M, p0 * tile.nr, std::min(N, p1 * tile.nr), K, a, b, C, ldc, epilogue, k);
     });
   } else {
     parallel_for(m_panels, [&](int, int64_t p0, int64_t p1) {
-      gemm_block(p0 * tile.mr, std::min(M, p1 * tile.mr), 0, N, K, a, b, C, ldc, epilogue);
+      gemm_block(p0 * tile.mr, std::min(M, p1 * tile.mr), 0, N, K, a, b, C, ldc, epilogue, k);
     });
   }
 }

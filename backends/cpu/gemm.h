@@ -81,8 +81,10 @@ struct GemmEpilogue {
 };
 
 // C = epilogue(A · B). Runs on the shared thread pool unless `threaded` is false (callers
-// that already split the work across threads).
+// that already split the work across threads). `kernel` (default: micro_kernel()) must be one
+// of this CPU's, e.g. micro_kernel_for_rows(M), and A's packed panels must use its MR.
+struct MicroKernel;
 void gemm(int64_t M, int64_t N, int64_t K, const PanelSource& a, const PanelSource& b, float* C, int64_t ldc,
-          const GemmEpilogue& epilogue, bool threaded = true);
+          const GemmEpilogue& epilogue, bool threaded = true, const MicroKernel* kernel = nullptr);
 
 }  // namespace nnc::cpu

@@ -22,6 +22,9 @@ struct MicroKernel {
 
 // The kernel for this CPU (cpu_info().isa).
 const MicroKernel& micro_kernel();
+// The kernel for this CPU that wastes least on a GEMM with `rows` rows of A (its NR is always
+// micro_kernel().nr). Operands packed for it must use its MR.
+const MicroKernel& micro_kernel_for_rows(int64_t rows);
 // The kernel for `isa`, which the caller must know this CPU supports (tests run all three).
 MicroKernel micro_kernel_for(Isa isa);
 

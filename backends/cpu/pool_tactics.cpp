@@ -28,6 +28,15 @@ std::vector<Range> clipped_windows(int64_t out, int64_t in, int64_t kernel, int6
   return ranges;
 }
 
+// The common case, a 2x2 window with stride 2 over `count` whole windows of two input rows:
+// out[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]), vectorised per instruction set.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void max_2x2(const float* __restrict r0,
+                                                                          const float* __restrict r1,
+                                                                          float* __restrict out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = std::max(std::max(r0[2 * i], r0[2 * i + 1]), std::max(r1[2 * i], r1[2 * i + 1]));
+}
+
 class MaxPool2dKernel final : public NodeKernel {
  public:
   std::string_view tactic() const override { return "maxpool.direct-2d"; }
@@ -41,13 +50,22 @@ class MaxPool2dKernel final : public NodeKernel {
     const float* src = k.in(0).data<float>();
     float* dst = k.out(0).data<float>();
     const int64_t dh = g.dilation[0], dw = g.dilation[1];
+    const bool pairs = kernel[0] == 2 && kernel[1] == 2 && g.stride[0] == 2 && g.stride[1] == 2 && dh == 1 && dw == 1;
     parallel_for(planes, [&](int, int64_t begin, int64_t end) {
       for (int64_t p = begin; p < end; ++p) {
         const float* x = src + p * in_plane;
         float* y = dst + p * out_plane;
         for (int64_t oy = 0; oy < g.output[0]; ++oy) {
           const Range r = rows[size_t(oy)];
-          for (int64_t ox = 0; ox < g.output[1]; ++ox) {
+          // Leading whole 2x2 windows (all of them when unpadded) run vectorised; the rest, such
+          // as a ceil_mode window clipped at the edge, take the general loop.
+          int64_t ox = 0;
+          if (pairs && r.count == 2) {
+            while (ox < g.output[1] && cols[size_t(ox)].count == 2 && cols[size_t(ox)].first == 2 * ox) ++ox;
+            const float* r0 = x + r.first * in[3];
+            max_2x2(r0, r0 + in[3], y + oy * g.output[1], ox);
+          }
+          for (; ox < g.output[1]; ++ox) {
             const Range c = cols[size_t(ox)];
             float m = -std::numeric_limits<float>::infinity();
             for (int64_t i = 0; i < r.count; ++i) {
