@@ -239,4 +239,6 @@ std::string print_ir(const Graph& graph) {
   return out;
 }
 
+std::string attribute_text(const AttrValue& value) { return attr_text(value); }
+
 }  // namespace nnc

@@ -34,6 +34,9 @@ Graph parse_ir(const std::string& text, const std::string& source_name = "<ir>")
 // in the node label rather than drawn). `dot -Tsvg x.dot > x.svg` renders it.
 std::string print_dot(const Graph& graph);
 
+// An attribute's value as the IR text writes it (`[3, 3]`, `"Relu"`, `0.5`, tensors summarised).
+std::string attribute_text(const AttrValue& value);
+
 // CRC-32 (IEEE) of a byte range: the stable fingerprint blob summaries print.
 uint32_t crc32(const void* data, size_t size);
 // True if `name` can be printed without quotes after % or @.

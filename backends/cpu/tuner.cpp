@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "backends/cpu/tactic.h"
+#include "backends/cpu/timing_cache.h"
 #include "core/compare.h"
 
 namespace nnc::cpu {
@@ -58,6 +59,24 @@ NodeInputs make_inputs(const Graph& graph, const Node& node, uint64_t seed) {
   return in;
 }
 
+// Takes a node's choice from the timing cache: true if there was an entry and its tactic still
+// exists and accepts the node (then `kernel` is prepared), false to tune the node afresh.
+bool use_cached(const Graph& graph, const Node& node, const TimingCache::Entry* entry, NodeTuning& tuning,
+                std::shared_ptr<const NodeKernel>& kernel) {
+  if (!entry) return false;
+  if (entry->chosen != "reference") {
+    const Tactic* chosen = nullptr;
+    for (const Tactic& t : cpu_tactics())
+      if (t.op == node.op && t.name == entry->chosen && t.rejects(graph, node).empty()) chosen = &t;
+    if (!chosen) return false;
+    kernel = chosen->prepare(graph, node);
+  }
+  tuning.chosen = entry->chosen;
+  tuning.candidates = entry->candidates;
+  tuning.from_cache = true;
+  return true;
+}
+
 }  // namespace
 
 std::vector<const NodeKernel*> TuningResult::kernel_pointers() const {
@@ -70,6 +89,13 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
   const auto start = Clock::now();
   TuningResult result;
   result.kernels.resize(graph.nodes.size());
+  // Always a cache, so identical layers of one model are timed once; from and to a file only
+  // when asked.
+  TimingCache cache;
+  if (!options.cache_file.empty()) {
+    cache = TimingCache::load(options.cache_file);
+    for (const std::string& w : cache.warnings()) result.warnings.push_back(w);
+  }
 
   // Which nodes have candidates at all (so progress can count them).
   std::vector<size_t> tunable;
@@ -85,6 +111,12 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
     const Node& node = graph.nodes[n];
     if (options.progress) options.progress(index, tunable.size(), node);
     NodeTuning tuning{.node = n};
+    const std::string signature = TimingCache::signature(graph, node);
+    if (use_cached(graph, node, cache.find(signature), tuning, result.kernels[n])) {
+      ++result.cache_hits;
+      result.nodes.push_back(std::move(tuning));
+      continue;
+    }
 
     std::vector<const Tactic*> eligible;
     std::vector<CandidateTime> refused;
@@ -147,8 +179,10 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
       tuning.candidates.push_back(std::move(candidate));
     }
     for (CandidateTime& c : refused) tuning.candidates.push_back(std::move(c));
+    cache.put(signature, {tuning.chosen, tuning.candidates});
     result.nodes.push_back(std::move(tuning));
   }
+  if (!options.cache_file.empty()) cache.save(options.cache_file);
   result.seconds = elapsed_ms(start) / 1000;
   return result;
 }

@@ -8,6 +8,7 @@
 // warm-up, then several runs, median. The reference kernel is a candidate like the others.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -36,6 +37,7 @@ struct TuningResult {
   std::vector<NodeTuning> nodes;                           // the nodes some tactic could run
   std::vector<std::string> warnings;                       // tactics rejected for wrong results
   double seconds = 0;
+  size_t cache_hits = 0;  // nodes whose choice came from the cache (a file's, or an identical earlier node's)
 
   // Raw pointers for InterpreterOptions::kernels.
   std::vector<const NodeKernel*> kernel_pointers() const;
@@ -47,6 +49,9 @@ struct TuneOptions {
   // Choose the fastest fast tactic that passes its check even where the reference kernel is
   // faster (so tests, e.g. `nnc conformance --kernels tactics`, exercise every tactic).
   bool prefer_tactics = false;
+  // A timing cache file (backends/cpu/timing_cache.h): read before tuning, nodes found there are
+  // not timed again, and new results are written back. Empty: no cache.
+  std::filesystem::path cache_file;
   // Called before each tuned node: (index among tuned nodes, their count, the node).
   std::function<void(size_t, size_t, const Node&)> progress;
 };

@@ -3,9 +3,14 @@
 // dilations, asymmetric padding, groups, batches, a fused residual and activation, sizes that
 // are not multiples of the tile. And what each tactic must refuse.
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
+#include "backends/cpu/timing_cache.h"
 #include "backends/cpu/tuner.h"
 #include "ir_test_util.h"
 
@@ -290,4 +295,57 @@ return %y
   REQUIRE(result.nodes.size() == 1);
   CHECK(result.nodes[0].chosen == "reference");
   CHECK(result.kernels[0] == nullptr);
+}
+
+TEST_CASE("a timing cache file: written by the first tuning, reused by the second, damaged lines skipped") {
+  namespace fs = std::filesystem;
+  const fs::path path = fs::temp_directory_path() / fmt::format("nnc_timing_cache_{}.txt", ::getpid());
+  fs::remove(path);
+  const Graph g = parse_typed(R"(graph t opset=17
+input %x f32[1,8,24,24]
+const @w f32[8,8,3,3] random(seed=1)
+const @w2 f32[8,8,3,3] random(seed=2)
+%a _ = Conv %x, @w pads=[1,1,1,1] act="Relu"
+%b _ = Conv %a, @w2 pads=[1,1,1,1] act="Relu"
+%y _ = MaxPool %b kernel_shape=[2,2] strides=[2,2]
+return %y
+)");
+  cpu::TuneOptions options{.runs = 2};
+  options.cache_file = path;
+  const cpu::TuningResult first = cpu::tune(g, options);
+  CHECK(first.cache_hits == 1);  // the second conv has the first one's signature
+  REQUIRE(fs::exists(path));
+  std::ifstream in(path);
+  std::string header;
+  std::getline(in, header);
+  CHECK(header == "nnc-timing-cache 1");
+
+  const cpu::TuningResult second = cpu::tune(g, options);
+  CHECK(second.cache_hits == second.nodes.size());
+  for (size_t i = 0; i < second.nodes.size(); ++i) {
+    CHECK(second.nodes[i].from_cache);
+    CHECK(second.nodes[i].chosen == first.nodes[i].chosen);
+    CHECK((second.kernels[second.nodes[i].node] != nullptr) == (second.nodes[i].chosen != "reference"));
+  }
+
+  // A damaged line is skipped with a warning; its node is tuned again and the file repaired.
+  {
+    std::ofstream out(path, std::ios::app);
+    out << "garbage without tabs\n" << "Conv(x)\tconv.im2col-gemm\tnot-a-timing\n";
+  }
+  const cpu::TuningResult third = cpu::tune(g, options);
+  CHECK(third.warnings.size() == 2);
+  CHECK(third.cache_hits == third.nodes.size());
+  CHECK(cpu::TimingCache::load(path).warnings().empty());
+
+  // Not a cache at all: a warning, and everything is tuned afresh.
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << "PK\x03\x04 zip file";
+  }
+  const cpu::TuningResult fourth = cpu::tune(g, options);
+  REQUIRE(fourth.warnings.size() == 1);
+  CHECK(fourth.warnings[0].find("not an nnc timing cache") != std::string::npos);
+  CHECK(fourth.cache_hits == 1);
+  fs::remove(path);
 }

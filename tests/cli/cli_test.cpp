@@ -154,3 +154,21 @@ TEST_CASE("nnc compile --tactics: every tuned node lists the reference and its c
   CHECK(untuned.output.find("tuning:") == std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("nnc compile --timing-cache: the second compile reuses every tuning result") {
+  const fs::path dir = scratch_dir("cache");
+  const std::string command = fmt::format("compile {} --timing-cache {}", (kGolden / "cnn/model.onnx").string(),
+                                          (dir / "cache.txt").string());
+  REQUIRE(run_cli(command, dir).exit_code == 0);
+  REQUIRE(fs::exists(dir / "cache.txt"));
+  const CliResult second = run_cli(command, dir);
+  REQUIRE(second.exit_code == 0);
+  const size_t line = second.output.find("tuning: ");
+  REQUIRE(line != std::string::npos);
+  const std::string summary = second.output.substr(line, second.output.find('\n', line) - line);
+  // "... of N tunable nodes ... N reused from the timing cache"
+  const size_t of = summary.find(" of "), tunable = summary.find(" tunable");
+  const std::string total = summary.substr(of + 4, tunable - of - 4);
+  CHECK(summary.find(", " + total + " reused from the timing cache") != std::string::npos);
+  fs::remove_all(dir);
+}

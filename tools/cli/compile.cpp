@@ -33,18 +33,19 @@ void print_tuning_summary(const Model& model, bool table) {
   if (tuning.nodes.empty()) return;
   int fast = 0;
   for (const cpu::NodeTuning& t : tuning.nodes) fast += t.chosen != "reference";
-  fmt::print("tuning: {} of {} tunable nodes run a fast tactic ({} threads, {} micro-kernel, {:.2f} s)\n", fast,
-             tuning.nodes.size(), thread_count(), cpu::micro_kernel().name, tuning.seconds);
+  fmt::print("tuning: {} of {} tunable nodes run a fast tactic ({} threads, {} micro-kernel, {:.2f} s{})\n", fast,
+             tuning.nodes.size(), thread_count(), cpu::micro_kernel().name, tuning.seconds,
+             tuning.cache_hits ? fmt::format(", {} reused from the timing cache", tuning.cache_hits) : "");
   for (const std::string& w : tuning.warnings) fmt::print("warning: {}\n", w);
   if (!table) return;
   const Graph& g = model.graph();
-  fmt::print("\ntactics (median ms on the node's shapes; * chosen):\n");
+  fmt::print("\ntactics (median ms on the node's shapes; * chosen, c chosen from the timing cache):\n");
   for (const cpu::NodeTuning& t : tuning.nodes) {
     fmt::print("  {}\n", node_label(g, g.nodes[t.node]));
     double reference_ms = -1;
     for (const cpu::CandidateTime& c : t.candidates) {
       if (c.tactic == "reference") reference_ms = c.median_ms;
-      const char* mark = c.tactic == t.chosen ? "*" : " ";
+      const char* mark = c.tactic == t.chosen ? (t.from_cache ? "c" : "*") : " ";
       if (c.median_ms < 0) fmt::print("    {} {:<22} {:>10}  {}\n", mark, c.tactic, "-", c.note);
       else if (c.tactic != "reference" && reference_ms > 0)
         fmt::print("    {} {:<22} {:>10.3f}  {:.1f}x the reference\n", mark, c.tactic, c.median_ms, reference_ms / c.median_ms);

@@ -7,7 +7,7 @@ namespace nnc::cli {
 
 const std::set<std::string> kPipelineFlags = {"-O0", "-O1", "-O2", "-O3", "--verify-passes", "--no-tune"};
 const std::set<std::string> kPipelineOptions = {"--passes", "--disable-pass", "--dump-passes", "--explain",
-                                                "--input-shape", "--threads"};
+                                                "--input-shape", "--threads", "--timing-cache"};
 const char* const kPipelineHelp =
     "  -O0..-O3              optimisation level (default -O2; -O0 runs the graph as imported)\n"
     "  --passes A,B,C        run exactly these passes, in this order (see nnc compile --list-passes)\n"
@@ -19,7 +19,8 @@ const char* const kPipelineHelp =
     "                        drifts from the unoptimised graph (rel L2 > 1e-4)\n"
     "  --input-shape NAME:DxD...  fix symbolic input dims (repeatable)\n"
     "  --threads N           threads for the CPU kernels (default: all cores this process may use)\n"
-    "  --no-tune             skip autotuning: every node runs its reference kernel\n";
+    "  --no-tune             skip autotuning: every node runs its reference kernel\n"
+    "  --timing-cache FILE   reuse tuning results from FILE and add new ones to it (created if absent)\n";
 
 std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
   a.insert(b.begin(), b.end());
@@ -83,6 +84,7 @@ LoadOptions load_options(const Args& args) {
   options.passes.verify_numerics = args.flag("--verify-passes");
   options.fold_constants = options.passes.runs_any_pass();
   options.tune = !args.flag("--no-tune");
+  options.tuning.cache_file = args.get("--timing-cache");
   if (args.has("--threads")) set_thread_count(args.get_int("--threads", 0, 1, 256));
   return options;
 }
