@@ -4,6 +4,7 @@
 
 #include "backends/cpu/thread_pool.h"
 #include "core/ir_text.h"
+#include "core/plan_file.h"
 #include "importers/onnx/onnx_importer.h"
 #include "ops/interpreter.h"
 #include "ops/shape_inference.h"
@@ -36,8 +37,6 @@ Graph load_graph(const fs::path& path, const LoadOptions& options) {
   in.read(head.data(), std::streamsize(head.size()));
   head.resize(size_t(in.gcount()));
   const std::string_view trimmed = std::string_view(head).substr(std::min(head.size(), head.find_first_not_of(" \t\r\n#")));
-  if (head.starts_with("NNCPLAN"))
-    bad_input("{}: this is an nnc plan file; plans are not supported by this build", path.string());
   if (trimmed.starts_with("graph ") || head.starts_with("#")) {
     in.seekg(0);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -64,6 +63,8 @@ Graph load_graph(const fs::path& path, const LoadOptions& options) {
 }  // namespace
 
 Model load_model(const fs::path& path, const LoadOptions& options) {
+  // A compiled plan is already optimised and tuned: passes and tuning options do not apply.
+  if (is_plan_file(path)) return load_plan(path);
   Graph g = load_graph(path, options);
   PipelineResult result = run_pipeline(g, options.passes);
   std::optional<MemoryPlan> plan;

@@ -81,7 +81,8 @@ class Model {
   std::vector<const NodeKernel*> kernels_;
 };
 
-// Loads an ONNX model (.onnx) or an IR text file (recognised by content, not extension).
+// Loads an ONNX model (.onnx), an IR text file or a compiled plan (.nncplan, core/plan_file.h),
+// recognised by content, not extension. A plan loads as compiled: `options` do not apply.
 Model load_model(const std::filesystem::path& path, const LoadOptions& options = {});
 
 // Runs a model: every node on the kernel tuning chose for it (reference kernels at -O0), the

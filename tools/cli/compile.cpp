@@ -13,6 +13,7 @@
 #include "core/api.h"
 #include "passes/plan_memory.h"
 #include "core/ir_text.h"
+#include "core/plan_file.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/pipeline_flags.h"
 
@@ -76,11 +77,12 @@ int cmd_compile(const std::vector<std::string>& argv) {
     fmt::print(
         "usage: nnc compile MODEL [-O0..-O3] [--passes A,B] [--disable-pass NAME] [--dump-passes DIR]\n"
         "                         [--explain PASS] [--verify-passes] [--input-shape NAME:DxD...] [-o OUT.nnc] [-v]\n"
-        "                         [--threads N] [--tactics] [--no-tune]\n"
+        "                         [--threads N] [--tactics] [--no-tune] [--timing-cache FILE] [-o OUT.nncplan]\n"
         "       nnc compile --list-passes\n\n"
         "Imports MODEL (.onnx or IR text), runs the optimisation passes and prints, per pass, the time\n"
-        "it took and what it changed. -o writes the optimised graph as IR text; -v prints every rewrite\n"
-        "and refusal. Then every Conv/MatMul/Gemm is autotuned: each fast CPU tactic that can run it is\n"
+        "it took and what it changed. -o OUT.nncplan writes a compiled plan (graph, weights, chosen\n"
+        "tactics) that run and bench load directly; -o OUT.nnc writes the optimised graph as IR text.\n"
+        "-v prints every rewrite and refusal. Then every Conv/MatMul/Gemm is autotuned: each fast CPU tactic that can run it is\n"
         "timed on its real shapes and checked against the reference kernel; --tactics prints the table.\n\n"
         "options:\n{}",
         kPipelineHelp);
@@ -129,10 +131,17 @@ int cmd_compile(const std::vector<std::string>& argv) {
   if (!options.passes.dump_dir.empty())
     fmt::print("pass dumps written to {}/ (summary.txt, NN-<pass>.nnc, .dot)\n", options.passes.dump_dir.string());
   if (args.has("-o")) {
-    std::ofstream out(args.get("-o"));
-    out << print_ir(g);
-    if (!out) fail(ErrorKind::Runtime, "-o: cannot write {}", args.get("-o"));
-    fmt::print("optimised IR written to {}\n", args.get("-o"));
+    const std::string out_path = args.get("-o");
+    if (out_path.ends_with(".nncplan")) {
+      save_plan(model, out_path);
+      fmt::print("plan written to {} ({:.1f} MiB): nnc run/bench load it without optimising or tuning\n", out_path,
+                 double(std::filesystem::file_size(out_path)) / (1 << 20));
+    } else {
+      std::ofstream out(out_path);
+      out << print_ir(g);
+      if (!out) fail(ErrorKind::Runtime, "-o: cannot write {}", out_path);
+      fmt::print("optimised IR written to {}\n", out_path);
+    }
   }
   return 0;
 }

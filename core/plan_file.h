@@ -1,0 +1,41 @@
+// core/plan_file.h — compiled plans (.nncplan): an optimised, tuned model saved so that it loads
+// and runs without importing, optimising or tuning again.
+//
+// Layout (little-endian):
+//
+//   header   "NNCPLAN\0"  u32 format version (1)  u32 0  u64 payload bytes  u32 CRC-32 of payload  u32 0
+//   payload  sections, each  u32 tag  u64 length  bytes:
+//     META   text, one `key=value` per line: nnc version, source model, CPU, instruction set,
+//            threads the tactics were timed with, whether memory is planned
+//     IRTX   the optimised graph as IR text (core/ir_text.h)
+//     WGHT   every constant: name, dtype, dims, raw bytes (the IR text only summarises them)
+//     TACT   one tactic name per node, in schedule order ("reference" for the reference kernel)
+//
+// A plan is checked before anything is built from it: magic, version, payload size against the
+// file's size, the checksum, then every length and count against the bytes that remain. Any
+// mismatch is a BadInput error naming the file and what is wrong (exit code 2). Weights are
+// re-packed for the chosen tactics when the plan loads (a few milliseconds per layer), and the
+// memory plan is recomputed (it is a deterministic function of the graph).
+#pragma once
+
+#include <filesystem>
+
+#include "core/api.h"
+
+namespace nnc {
+
+constexpr uint32_t kPlanFormatVersion = 1;
+
+// Writes `model` (its graph, weights, the tactic chosen for every node) to `path`. Throws
+// Unsupported for graphs a plan cannot hold yet (If/Loop subgraphs, string constants) and
+// Runtime when the file cannot be written.
+void save_plan(const Model& model, const std::filesystem::path& path);
+
+// True if the file starts with the plan magic.
+bool is_plan_file(const std::filesystem::path& path);
+
+// Reads a plan written by save_plan. `threads`: the thread count to run with (warns in the
+// returned model's tuning warnings when it differs from the one the plan was tuned with).
+Model load_plan(const std::filesystem::path& path);
+
+}  // namespace nnc
