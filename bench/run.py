@@ -3,8 +3,9 @@
 
 usage: /usr/bin/python3 bench/run.py [--threads N] [--rounds R] [--iters N] [MODEL ...]
 
-MODEL is u2netp, transformer (bundled goldens) or u2net (exported to build/reference/u2net by
-tools/reference/export_goldens.py on first use; 176 MB). Default: u2netp transformer u2net.
+MODEL is u2netp, transformer (bundled goldens), u2net or u2net_1024 (exported to build/reference/
+by tools/reference/export_goldens.py on first use; 176 MB each). Default: all four; u2net_1024
+runs a third of the iterations.
 Rounds interleave the three runtimes (nnc, ORT, PyTorch, nnc, ORT, ...) so that the machine's
 noise hits them alike; the table shows the median over rounds of each round's median and the
 ratio nnc / ORT. Before timing, nnc's outputs are compared with ORT's on the same input (relative
@@ -30,11 +31,11 @@ PYTHON = "/usr/bin/python3"
 
 
 def model_dir(name):
-    if name == "u2net":
-        d = ROOT / "build/reference/u2net"
+    if name.startswith("u2net") and name != "u2netp":
+        d = ROOT / "build/reference" / name
         if not (d / "model.onnx").exists():
-            print("exporting U2NET with tools/reference (first use) ...", flush=True)
-            subprocess.run([PYTHON, str(ROOT / "tools/reference/export_goldens.py"), "u2net"], check=True,
+            print(f"exporting {name} with tools/reference (first use) ...", flush=True)
+            subprocess.run([PYTHON, str(ROOT / "tools/reference/export_goldens.py"), name], check=True,
                            stdout=subprocess.DEVNULL)
         return d
     return ROOT / "tests/data/golden" / name
@@ -68,7 +69,7 @@ def rel_l2(a, b):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("models", nargs="*", default=["u2netp", "transformer", "u2net"])
+    parser.add_argument("models", nargs="*", default=["u2netp", "transformer", "u2net", "u2net_1024"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iters", type=int, default=10)
@@ -76,7 +77,12 @@ def main():
     if not NNC.exists():
         sys.exit("bench/run.py: build/nnc is missing; run tools/build.sh first")
     ort_env = ensure_ort()
-    rows = []
+    peak = None
+    if (ROOT / "build/fma_peak").exists():
+        peak = run_json([str(ROOT / "build/fma_peak"), str(args.threads)])
+        print(f"fp32 FMA peak: {peak['gflops']:.1f} GFLOP/s with {args.threads} threads "
+              f"({peak['gflops_per_thread']:.1f} per thread, {peak['isa']})", flush=True)
+    rows, conv_lines = [], []
     for name in args.models:
         d = model_dir(name)
         model, example = str(d / "model.onnx"), str(d / "input_0.npy")
@@ -89,14 +95,23 @@ def main():
         if worst > 1e-4:
             sys.exit(f"bench/run.py: {name}: nnc's outputs differ from ORT's by {worst:.2e} relative L2 (limit 1e-4)")
         medians = {"nnc": [], "ort": [], "torch": []}
+        iters = max(2, args.iters // 3) if name == "u2net_1024" else args.iters
         for r in range(args.rounds):
             print(f"{name}: round {r + 1}/{args.rounds}", flush=True)
-            common = ["--threads", str(args.threads), "--iters", str(args.iters)]
-            medians["nnc"].append(run_json([str(NNC), "bench", model, "--json", "--input", f"input={example}",
-                                            "--warmup", "2"] + common)["median_ms"])
+            common = ["--threads", str(args.threads), "--iters", str(iters)]
+            result = run_json([str(NNC), "bench", model, "--json", "--profile", "--input", f"input={example}",
+                               "--warmup", "1"] + common)
+            medians["nnc"].append(result["median_ms"])
+            if r == 0:  # the largest convolutions' effective throughput (direct-conv FLOPs / time)
+                convs = sorted((p for p in result["profile"] if p["op"] == "Conv"), key=lambda p: -p["gflop"])[:3]
+                for p in convs:
+                    rate = p["gflop"] / p["ms"] * 1000
+                    share = f", {100 * rate / peak['gflops']:.0f}% of peak" if peak else ""
+                    conv_lines.append(f"  {name:<12} {p['node']:<40} {p['gflop']:6.2f} GFLOP {p['ms']:8.2f} ms "
+                                      f"{rate:7.1f} GFLOP/s{share} ({p['tactic']})")
             medians["ort"].append(run_json(["node", str(ROOT / "bench/ort_bench.js"), model, "--input",
-                                            f"input={example}", "--warmup", "2"] + common, ort_env)["median_ms"])
-            medians["torch"].append(run_json([PYTHON, str(ROOT / "bench/torch_bench.py"), name, "--warmup", "2"] + common)
+                                            f"input={example}", "--warmup", "1"] + common, ort_env)["median_ms"])
+            medians["torch"].append(run_json([PYTHON, str(ROOT / "bench/torch_bench.py"), name, "--warmup", "1"] + common)
                                     ["median_ms"])
         rows.append((name, {k: float(np.median(v)) for k, v in medians.items()}, worst))
 
@@ -105,6 +120,10 @@ def main():
     print(f"{'model':<14}{'nnc':>10}{'ORT':>10}{'PyTorch':>10}{'nnc/ORT':>10}{'nnc vs ORT rel L2':>20}")
     for name, m, worst in rows:
         print(f"{name:<14}{m['nnc']:>10.1f}{m['ort']:>10.1f}{m['torch']:>10.1f}{m['nnc'] / m['ort']:>10.2f}{worst:>20.1e}")
+    if conv_lines:
+        print("\nnnc's largest convolutions (first round):")
+        for line in conv_lines:
+            print(line)
 
 
 if __name__ == "__main__":

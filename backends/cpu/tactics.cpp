@@ -3,15 +3,16 @@
 
 namespace nnc::cpu {
 
-extern const Tactic kConvPointwiseGemm, kConvIm2colGemm, kConvDirectRows, kConvWinogradF2x2;
+extern const Tactic kConvPointwiseGemm, kConvIm2colGemm, kConvDirectRows, kConvWinogradF2x2, kConvWinogradF4x4;
 extern const Tactic kMatMulPackedGemm, kMatMulBatchedGemm, kGemmPackedGemm;
 extern const Tactic kResizeSeparable2d, kMaxPoolDirect2d;
 extern const Tactic kAddFlat, kSubFlat, kMulFlat, kDivFlat;
 
 std::span<const Tactic> cpu_tactics() {
-  static const Tactic all[] = {kConvPointwiseGemm, kConvIm2colGemm, kConvWinogradF2x2, kConvDirectRows, kMatMulPackedGemm, kMatMulBatchedGemm,
-                               kGemmPackedGemm,    kResizeSeparable2d, kMaxPoolDirect2d, kAddFlat,
-                               kSubFlat,           kMulFlat,           kDivFlat};
+  static const Tactic all[] = {
+      kConvPointwiseGemm, kConvIm2colGemm, kConvWinogradF2x2, kConvWinogradF4x4, kConvDirectRows,
+      kMatMulPackedGemm,  kMatMulBatchedGemm, kGemmPackedGemm, kResizeSeparable2d, kMaxPoolDirect2d,
+      kAddFlat,           kSubFlat,           kMulFlat,        kDivFlat};
   return all;
 }
 

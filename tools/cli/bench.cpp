@@ -62,7 +62,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
         "mean, throughput and peak resident memory. Inputs not given are seeded random.\n"
         "--profile times every node: a table of the slowest nodes (time, share, GFLOP/s, tactic) and\n"
         "the time per op type. --json prints one JSON object: median_ms, p90_ms, min_ms, mean_ms,\n"
-        "times_ms, threads, peak_rss_mb, tune_s (and a `profile` array with --profile).\n\noptions:\n{}",
+        "times_ms, threads, peak_rss_mb, tune_s (and with --profile a `profile` array: node, op, ms, gflop,\n"
+        "tactic).\n\noptions:\n{}",
         kPipelineHelp);
     return 0;
   }
@@ -113,8 +114,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
       out += ", \"profile\": [";
       for (size_t i = 0; i < nodes.size(); ++i) {
         const Node& node = g.nodes[nodes[i].node];
-        out += fmt::format("{}{{\"node\": {}, \"op\": \"{}\", \"ms\": {:.4f}, \"tactic\": {}}}", i ? ", " : "",
-                           json_string(node.name), op_name(node.op), nodes[i].ms, json_string(tactic_of(nodes[i].node)));
+        out += fmt::format("{}{{\"node\": {}, \"op\": \"{}\", \"ms\": {:.4f}, \"gflop\": {:.6f}, \"tactic\": {}}}",
+                           i ? ", " : "", json_string(node.name), op_name(node.op), nodes[i].ms,
+                           estimate_flops(g, node) / 1e9, json_string(tactic_of(nodes[i].node)));
       }
       out += "]";
     }

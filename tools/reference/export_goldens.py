@@ -3,8 +3,9 @@
 
 usage: /usr/bin/python3 tools/reference/export_goldens.py [NAME ...]   (default: all bundled)
 
-The full U2NET (176 MB) is too big to bundle: `export_goldens.py u2net` writes it to
-build/reference/u2net/ in the same layout, for measurements and benchmarks.
+The full U2NET (176 MB) is too big to bundle: `export_goldens.py u2net` (and `u2net_1024`, the
+same weights at 1024x1024) writes it to build/reference/<name>/ in the same layout, for
+measurements and benchmarks.
 
 Each golden is a directory with model.onnx (one input named "input"), input_0.npy and
 output_<k>.npy for each graph output k, all float32. The outputs are PyTorch's, computed in
@@ -112,7 +113,12 @@ def shufflenet_v2_x0_5():
 
 
 GOLDENS = {f.__name__: f for f in [cnn, transformer, transformer_op13, resblock, u2netp, squeezenet1_1, shufflenet_v2_x0_5]}
-LOCAL_ONLY = {"u2net": u2net}  # exported under build/reference/, never committed
+def u2net_1024():
+    model, _, opset, names, extra = u2net()  # the same seeded weights
+    return model, photo("chelsea.png", (1024, 1024)), opset, names, extra
+
+
+LOCAL_ONLY = {"u2net": u2net, "u2net_1024": u2net_1024}  # exported under build/reference/, never committed
 
 
 def export(name):
