@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   }
   const int lanes = avx512 ? 16 : 8;
   std::vector<std::thread> pool;
-  std::vector<float> sink(size_t(threads));
+  std::vector<float> sink(static_cast<size_t>(threads));
   const auto start = std::chrono::steady_clock::now();
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] { sink[size_t(t)] = avx512 ? run_avx512() : run_avx2(); });
