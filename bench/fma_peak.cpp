@@ -25,8 +25,12 @@ __attribute__((target("avx512f,fma"))) float run_avx512() {
   for (long n = 0; n < kIterations; ++n)
 #pragma GCC unroll 16
     for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  alignas(64) float lanes[16];
   float sum = 0;
-  for (int i = 0; i < 16; ++i) sum += _mm512_reduce_add_ps(acc[i]);
+  for (int i = 0; i < 16; ++i) {
+    _mm512_store_ps(lanes, acc[i]);
+    for (float v : lanes) sum += v;
+  }
   return sum;
 }
 
