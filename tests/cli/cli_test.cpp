@@ -144,7 +144,7 @@ TEST_CASE("nnc compile --tactics: every tuned node lists the reference and its c
   const fs::path dir = scratch_dir("tactics");
   const CliResult r = run_cli(fmt::format("compile {} --tactics", (kGolden / "cnn/model.onnx").string()), dir);
   REQUIRE(r.exit_code == 0);
-  CHECK(r.output.find("tactics (median ms on the node's shapes; * chosen):") != std::string::npos);
+  CHECK(r.output.find("tactics (median ms on the node's shapes; * chosen, c chosen from the timing cache):") != std::string::npos);
   CHECK(r.output.find("reference") != std::string::npos);
   CHECK(r.output.find("conv.im2col-gemm") != std::string::npos);
   CHECK(r.output.find("    * ") != std::string::npos);
