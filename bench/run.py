@@ -86,9 +86,12 @@ def main():
     for name in args.models:
         d = model_dir(name)
         model, example = str(d / "model.onnx"), str(d / "input_0.npy")
+        # Tuned once (here), reused by every round: rounds time inference, not tuning.
+        cache = ORT_DIR / f"{name}-t{args.threads}.timing-cache"
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([str(NNC), "run", model, "--input", f"input={example}", "--threads", str(args.threads),
-                            "--save-outputs", f"{tmp}/nnc"], check=True, stdout=subprocess.DEVNULL)
+                            "--timing-cache", str(cache), "--save-outputs", f"{tmp}/nnc"], check=True,
+                           stdout=subprocess.DEVNULL)
             run_json(["node", str(ROOT / "bench/ort_bench.js"), model, "--threads", str(args.threads), "--iters", "1",
                       "--warmup", "0", "--input", f"input={example}", "--save-outputs", f"{tmp}/ort"], ort_env)
             worst = max(rel_l2(np.load(f), np.load(Path(tmp) / "ort" / f.name)) for f in (Path(tmp) / "nnc").glob("*.npy"))
@@ -100,7 +103,7 @@ def main():
             print(f"{name}: round {r + 1}/{args.rounds}", flush=True)
             common = ["--threads", str(args.threads), "--iters", str(iters)]
             result = run_json([str(NNC), "bench", model, "--json", "--profile", "--input", f"input={example}",
-                               "--warmup", "1"] + common)
+                               "--warmup", "1", "--timing-cache", str(cache)] + common)
             medians["nnc"].append(result["median_ms"])
             if r == 0:  # the largest convolutions' effective throughput (direct-conv FLOPs / time)
                 convs = sorted((p for p in result["profile"] if p["op"] == "Conv"), key=lambda p: -p["gflop"])[:3]
