@@ -148,7 +148,9 @@ void gemm(int64_t M, int64_t N, int64_t K, const PanelSource& a, const PanelSour
   const MicroKernel& k = kernel ? *kernel : micro_kernel();
   const MicroTile tile{k.mr, k.nr};
   const int64_t n_panels = ceil_div(N, tile.nr), m_panels = ceil_div(M, tile.mr);
-  const int threads = threaded ? thread_count() : 1;
+  // Waking a second thread costs microseconds: not worth it for a GEMM that is that small.
+  const bool tiny = double(M) * double(N) * double(K) < double(1 << 18);
+  const int threads = threaded && !tiny ? thread_count() : 1;
   if (threads == 1) {
     gemm_block(0, M, 0, N, K, a, b, C, ldc, epilogue, k);
     return;

@@ -76,7 +76,7 @@ class MaxPool2dKernel final : public NodeKernel {
           }
         }
       }
-    });
+    }, /*min_chunk=*/std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
   }
 };
 
