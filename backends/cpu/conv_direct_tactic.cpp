@@ -72,10 +72,8 @@ class DirectRowsKernel final : public NodeKernel {
 };
 
 std::string direct_rows_rejects(const Graph& graph, const Node& node) {
+  if (std::string why = conv2d_rejects(graph, node); !why.empty()) return why;
   const TensorType& x = graph.type(node.inputs[0]);
-  if (x.dtype != DType::F32 || !x.shape.fully_known() || x.rank() != 4) return "not a 2-D f32 conv with known shapes";
-  if (!constant_input(graph, node, 1)) return "weights are not constant";
-  if (node.has_input(2) && !constant_input(graph, node, 2)) return "bias is not constant";
   if (attr_int(node, "group") != 1) return "grouped";
   const Dims w = graph.type(node.inputs[1]).shape.concrete();
   const WindowGeometry g = window_geometry(node, {x.shape.dims[2].value, x.shape.dims[3].value}, {w[2], w[3]}, false);

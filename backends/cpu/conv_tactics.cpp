@@ -153,11 +153,7 @@ class ConvGemmKernel final : public NodeKernel {
 
 // What every GEMM conv needs: a 2-D f32 conv with constant weights (and bias), known shapes.
 std::string gemm_conv_rejects(const Graph& graph, const Node& node) {
-  const TensorType& x = graph.type(node.inputs[0]);
-  if (x.dtype != DType::F32) return "not f32";
-  if (!x.shape.fully_known() || x.rank() != 4) return "not a 2-D conv with known shapes";
-  if (!constant_input(graph, node, 1)) return "weights are not constant";
-  if (node.has_input(2) && !constant_input(graph, node, 2)) return "bias is not constant";
+  if (std::string why = conv2d_rejects(graph, node); !why.empty()) return why;
   const int64_t group = attr_int(node, "group");
   if (group > 1 && graph.type(node.inputs[1]).shape.dims[0].value == group)
     return "depthwise (a GEMM per channel is too small)";

@@ -240,10 +240,8 @@ class WinogradKernel final : public NodeKernel {
 };
 
 std::string winograd_rejects(const Graph& graph, const Node& node) {
+  if (std::string why = conv2d_rejects(graph, node); !why.empty()) return why;
   const TensorType& x = graph.type(node.inputs[0]);
-  if (x.dtype != DType::F32 || !x.shape.fully_known() || x.rank() != 4) return "not a 2-D f32 conv with known shapes";
-  if (!constant_input(graph, node, 1)) return "weights are not constant";
-  if (node.has_input(2) && !constant_input(graph, node, 2)) return "bias is not constant";
   if (attr_int(node, "group") != 1) return "grouped";
   const Dims w = graph.type(node.inputs[1]).shape.concrete();
   if (w[2] != 3 || w[3] != 3) return "not a 3x3 kernel";

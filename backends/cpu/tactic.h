@@ -28,5 +28,8 @@ std::span<const Tactic> cpu_tactics();
 
 // Helpers for `rejects`: the constant value behind a node input, or nullptr.
 const Tensor* constant_input(const Graph& graph, const Node& node, int input);
+// What every conv tactic needs: why the Conv is not a 2-D f32 conv with known shapes and
+// constant weights (and bias), or "" when it is.
+std::string conv2d_rejects(const Graph& graph, const Node& node);
 
 }  // namespace nnc::cpu

@@ -22,4 +22,12 @@ const Tensor* constant_input(const Graph& graph, const Node& node, int input) {
   return v.kind == ValueKind::Const && v.data ? v.data.get() : nullptr;
 }
 
+std::string conv2d_rejects(const Graph& graph, const Node& node) {
+  const TensorType& x = graph.type(node.inputs[0]);
+  if (x.dtype != DType::F32 || !x.shape.fully_known() || x.rank() != 4) return "not a 2-D f32 conv with known shapes";
+  if (!constant_input(graph, node, 1)) return "weights are not constant";
+  if (node.has_input(2) && !constant_input(graph, node, 2)) return "bias is not constant";
+  return "";
+}
+
 }  // namespace nnc::cpu
