@@ -8,6 +8,7 @@
 // only (any vertical stride and dilation); the epilogue runs on the finished row.
 #include <algorithm>
 
+#include "backends/cpu/gemm.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
 #include "ops/epilogue.h"
@@ -56,11 +57,7 @@ class DirectRowsKernel final : public NodeKernel {
               multiply_add(out + lo, in + lo + offset, w[kw], hi - lo);
             }
           }
-        if (residual) {
-          const float* r = residual + row * out_w;
-          for (int64_t i = 0; i < out_w; ++i) out[i] += r[i];
-        }
-        activation_.apply(out, out_w);
+        add_residual_and_activate(out, residual ? residual + row * out_w : nullptr, out_w, activation_);
       }
     });
   }

@@ -127,7 +127,7 @@ class WinogradKernel final : public NodeKernel {
   void run_block(KernelContext& k, const Tiling& s, int64_t b, int64_t ty0, int64_t tx0) const {
     const int64_t rows = std::min(s.rows_per_block, s.tiles_h - ty0);
     const int64_t cols = std::min(s.cols_per_block, s.tiles_w - tx0);
-    const int nr = micro_tile().nr;
+    const int nr = micro_kernel().nr;
     const int64_t tiles = rows * cols;                          // N of this block's GEMMs
     const int64_t padded = (tiles + nr - 1) / nr * nr;          // whole panels
     const int64_t span = kM * cols + kM;  // input columns a tile row reads, rounded to whole phases
@@ -221,13 +221,8 @@ class WinogradKernel final : public NodeKernel {
         } else {
           winograd::output_f4(p, step, cols, bias, out[0], out[1], out[2], out[3], x1 - x0, output_scratch.data());
         }
-        for (int a = 0; a < kM && oy + a < s.out_h; ++a) {
-          if (residual) {
-            const float* res = residual + (out[a] - y);
-            for (int64_t i = 0; i < x1 - x0; ++i) out[a][i] += res[i];
-          }
-          activation_.apply(out[a], x1 - x0);
-        }
+        for (int a = 0; a < kM && oy + a < s.out_h; ++a)
+          add_residual_and_activate(out[a], residual ? residual + (out[a] - y) : nullptr, x1 - x0, activation_);
       }
     }
   }

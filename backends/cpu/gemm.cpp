@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "backends/cpu/micro_kernels.h"
 #include "backends/cpu/thread_pool.h"
 
 namespace nnc::cpu {
@@ -94,7 +93,11 @@ void gemm_block(int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t K, const
 
 }  // namespace
 
-MicroTile micro_tile() { return {micro_kernel().mr, micro_kernel().nr}; }
+void add_residual_and_activate(float* out, const float* residual, int64_t count, const Activation& activation) {
+  if (residual)
+    for (int64_t i = 0; i < count; ++i) out[i] += residual[i];
+  activation.apply(out, count);
+}
 
 const float* StridedSource::panel(int64_t i0, int64_t width, int64_t k0, int64_t kc, int pad, float* scratch) const {
   for (int64_t k = 0; k < kc; ++k) {
@@ -146,8 +149,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const PanelSource& a, const PanelSour
           const GemmEpilogue& epilogue, bool threaded, const MicroKernel* kernel) {
   if (M <= 0 || N <= 0) return;
   const MicroKernel& k = kernel ? *kernel : micro_kernel();
-  const MicroTile tile{k.mr, k.nr};
-  const int64_t n_panels = ceil_div(N, tile.nr), m_panels = ceil_div(M, tile.mr);
+  const int64_t n_panels = ceil_div(N, k.nr), m_panels = ceil_div(M, k.mr);
   // Waking a second thread costs microseconds: not worth it for a GEMM that is that small.
   const bool tiny = double(M) * double(N) * double(K) < double(1 << 18);
   const int threads = threaded && !tiny ? thread_count() : 1;
@@ -158,11 +160,11 @@ void gemm(int64_t M, int64_t N, int64_t K, const PanelSource& a, const PanelSour
   // Split the wider dimension in whole panels: each thread packs only the B columns it owns.
   if (n_panels >= 2 * threads || n_panels >= m_panels) {
     parallel_for(n_panels, [&](int, int64_t p0, int64_t p1) {
-      gemm_block(0, M, p0 * tile.nr, std::min(N, p1 * tile.nr), K, a, b, C, ldc, epilogue, k);
+      gemm_block(0, M, p0 * k.nr, std::min(N, p1 * k.nr), K, a, b, C, ldc, epilogue, k);
     });
   } else {
     parallel_for(m_panels, [&](int, int64_t p0, int64_t p1) {
-      gemm_block(p0 * tile.mr, std::min(M, p1 * tile.mr), 0, N, K, a, b, C, ldc, epilogue, k);
+      gemm_block(p0 * k.mr, std::min(M, p1 * k.mr), 0, N, K, a, b, C, ldc, epilogue, k);
     });
   }
 }

@@ -21,18 +21,13 @@
 #include <memory>
 #include <vector>
 
+#include "backends/cpu/micro_kernels.h"
 #include "ops/epilogue.h"
 
 namespace nnc::cpu {
 
 constexpr int64_t kKc = 256;  // K block: a 32-column B panel of kKc rows is 32 KiB (L1)
 constexpr int64_t kNc = 384;  // N block per thread: the packed B block is 384 KiB (L2)
-
-// The micro-kernel shape this CPU uses.
-struct MicroTile {
-  int mr, nr;
-};
-MicroTile micro_tile();
 
 // Supplies packed panels of one GEMM operand. For A a panel holds rows [i0, i0+width) of
 // A[M, K]; for B it holds columns [i0, i0+width) of B[K, N]; in both, entries for k in
@@ -80,10 +75,13 @@ struct GemmEpilogue {
   Activation activation;
 };
 
+// The tail of the conv epilogues that are not a GEMM's (Winograd, direct): adds `residual`
+// (when not null) to `count` outputs, then applies the activation.
+void add_residual_and_activate(float* out, const float* residual, int64_t count, const Activation& activation);
+
 // C = epilogue(A · B). Runs on the shared thread pool unless `threaded` is false (callers
 // that already split the work across threads). `kernel` (default: micro_kernel()) must be one
 // of this CPU's, e.g. micro_kernel_for_rows(M), and A's packed panels must use its MR.
-struct MicroKernel;
 void gemm(int64_t M, int64_t N, int64_t K, const PanelSource& a, const PanelSource& b, float* C, int64_t ldc,
           const GemmEpilogue& epilogue, bool threaded = true, const MicroKernel* kernel = nullptr);
 

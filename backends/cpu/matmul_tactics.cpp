@@ -26,7 +26,7 @@ class PackedMatMulKernel final : public NodeKernel {
   PackedMatMulKernel(const Node& node, const Tensor& b, const Tensor* bias) : activation_(Activation::of(node)) {
     k_ = b.dims()[0];
     n_ = b.dims()[1];
-    packed_ = std::make_unique<PackedPanels>(StridedSource(b.data<float>(), 1, n_), n_, k_, micro_tile().nr);
+    packed_ = std::make_unique<PackedPanels>(StridedSource(b.data<float>(), 1, n_), n_, k_, micro_kernel().nr);
     if (bias) bias_.assign(bias->data<float>(), bias->data<float>() + bias->numel());
   }
   std::string_view tactic() const override { return "matmul.packed-gemm"; }
@@ -112,7 +112,7 @@ class PackedGemmKernel final : public NodeKernel {
     std::vector<float> scaled(b.data<float>(), b.data<float>() + b.numel());
     for (float& v : scaled) v *= alpha;
     const StridedSource source = trans_b ? StridedSource(scaled.data(), k_, 1) : StridedSource(scaled.data(), 1, n_);
-    packed_ = std::make_unique<PackedPanels>(source, n_, k_, micro_tile().nr);
+    packed_ = std::make_unique<PackedPanels>(source, n_, k_, micro_kernel().nr);
     if (c) {
       c_.assign(c->data<float>(), c->data<float>() + c->numel());
       for (float& v : c_) v *= beta;

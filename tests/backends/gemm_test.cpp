@@ -77,7 +77,7 @@ TEST_CASE("gemm matches a double-precision triple loop, with every operand sourc
 
       const StridedSource a_rows(a.data(), c.k, 1), b_rows(b.data(), 1, c.n);
       const StridedSource a_cols(a_t.data(), 1, c.m), b_cols(b_t.data(), c.k, 1);
-      const PackedPanels a_packed(a_rows, c.m, c.k, micro_tile().mr), b_packed(b_rows, c.n, c.k, micro_tile().nr);
+      const PackedPanels a_packed(a_rows, c.m, c.k, micro_kernel().mr), b_packed(b_rows, c.n, c.k, micro_kernel().nr);
       const std::pair<const PanelSource*, const PanelSource*> sources[] = {
           {&a_rows, &b_rows}, {&a_cols, &b_cols}, {&a_packed, &b_rows}, {&a_rows, &b_packed}};
       for (const auto& [sa, sb] : sources) {
