@@ -1,6 +1,8 @@
 #include "models/image_io.h"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <fstream>
 
 #define STB_IMAGE_IMPLEMENTATION
@@ -13,6 +15,9 @@ namespace nnc {
 namespace fs = std::filesystem;
 
 Image read_image(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) bad_input("{}: no such file", path.string());
+  if (fs::is_directory(path, ec)) bad_input("{}: is a directory, not an image", path.string());
   std::ifstream in(path, std::ios::binary);
   if (!in) bad_input("{}: cannot open image", path.string());
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -32,26 +37,103 @@ Image read_image(const fs::path& path) {
   return image;
 }
 
-Image resize_image(const Image& src, int width, int height) {
+namespace {
+
+// One output index's source range and weights along an axis.
+struct Taps {
+  int first = 0;
+  std::vector<float> weights;
+};
+
+// Bilinear (triangle) taps for resampling `in` samples to `out`, with half-pixel centres. When
+// shrinking, the triangle is widened by the scale factor so every source pixel contributes (as
+// PIL does): plain 2-tap bilinear would skip most pixels of a large photo and alias.
+std::vector<Taps> triangle_taps(int in, int out) {
+  const double scale = double(in) / out;
+  const double width = std::max(scale, 1.0);  // the filter's half-support, in source pixels
+  std::vector<Taps> taps(static_cast<size_t>(out));
+  for (int o = 0; o < out; ++o) {
+    const double centre = (o + 0.5) * scale;
+    const int lo = std::max(int(std::floor(centre - width + 0.5)), 0);
+    const int hi = std::min(int(std::floor(centre + width + 0.5)), in);
+    Taps& t = taps[size_t(o)];
+    t.first = lo;
+    double sum = 0;
+    for (int i = lo; i < hi; ++i) {
+      const double w = std::max(0.0, 1.0 - std::abs((i + 0.5 - centre) / width));
+      t.weights.push_back(float(w));
+      sum += w;
+    }
+    if (sum <= 0) {  // only at extreme ratios: fall back to the nearest pixel
+      t.first = std::clamp(int(centre), 0, in - 1);
+      t.weights.assign(1, 1.0f);
+      sum = 1;
+    }
+    for (float& w : t.weights) w = float(w / sum);
+  }
+  return taps;
+}
+
+template <typename Out>
+Out store(float v) {
+  if constexpr (std::is_same_v<Out, uint8_t>) return uint8_t(std::lround(std::clamp(v, 0.0f, 255.0f)));
+  else return v;
+}
+
+// Separable resample of an interleaved w x h x channels raster: rows first into a float buffer
+// (h x W x c, never larger than the smaller of the two images' heights times the new width),
+// then columns straight into the output type.
+template <typename In, typename Out>
+void resample(const In* src, int w, int h, int channels, Out* dst, int out_w, int out_h) {
+  const std::vector<Taps> across = triangle_taps(w, out_w), down = triangle_taps(h, out_h);
+  const size_t c = size_t(channels);
+  std::vector<float> rows(size_t(h) * size_t(out_w) * c);
+  for (int y = 0; y < h; ++y) {
+    const In* in_row = src + size_t(y) * size_t(w) * c;
+    float* out_row = rows.data() + size_t(y) * size_t(out_w) * c;
+    for (int x = 0; x < out_w; ++x)
+      for (size_t ch = 0; ch < c; ++ch) {
+        const Taps& t = across[size_t(x)];
+        float acc = 0;
+        for (size_t k = 0; k < t.weights.size(); ++k) acc += t.weights[k] * float(in_row[(size_t(t.first) + k) * c + ch]);
+        out_row[size_t(x) * c + ch] = acc;
+      }
+  }
+  const size_t row_len = size_t(out_w) * c;
+  std::vector<float> acc(row_len);
+  for (int y = 0; y < out_h; ++y) {
+    const Taps& t = down[size_t(y)];
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    for (size_t k = 0; k < t.weights.size(); ++k) {
+      const float* in_row = rows.data() + (size_t(t.first) + k) * row_len;
+      for (size_t i = 0; i < row_len; ++i) acc[i] += t.weights[k] * in_row[i];
+    }
+    Out* out_row = dst + size_t(y) * row_len;
+    for (size_t i = 0; i < row_len; ++i) out_row[i] = store<Out>(acc[i]);
+  }
+}
+
+void check_resize_target(int width, int height) {
   if (width <= 0 || height <= 0 || int64_t(width) * height > kMaxImagePixels)
     bad_input("cannot resize an image to {}x{}", width, height);
+}
+
+}  // namespace
+
+Image resize_image(const Image& src, int width, int height) {
+  check_resize_target(width, height);
+  if (width == src.width && height == src.height) return src;
   Image out{width, height, src.channels, std::vector<uint8_t>(size_t(width) * size_t(height) * size_t(src.channels))};
-  const double sx = double(src.width) / width, sy = double(src.height) / height;
-  for (int y = 0; y < height; ++y) {
-    const double fy = std::clamp((y + 0.5) * sy - 0.5, 0.0, double(src.height - 1));
-    const int y0 = int(fy), y1 = std::min(y0 + 1, src.height - 1);
-    const double wy = fy - y0;
-    for (int x = 0; x < width; ++x) {
-      const double fx = std::clamp((x + 0.5) * sx - 0.5, 0.0, double(src.width - 1));
-      const int x0 = int(fx), x1 = std::min(x0 + 1, src.width - 1);
-      const double wx = fx - x0;
-      for (int c = 0; c < src.channels; ++c) {
-        auto at = [&](int yy, int xx) { return double(src.pixels[(size_t(yy) * size_t(src.width) + size_t(xx)) * size_t(src.channels) + size_t(c)]); };
-        const double v = (1 - wy) * ((1 - wx) * at(y0, x0) + wx * at(y0, x1)) + wy * ((1 - wx) * at(y1, x0) + wx * at(y1, x1));
-        out.pixels[(size_t(y) * size_t(width) + size_t(x)) * size_t(src.channels) + size_t(c)] = uint8_t(std::lround(std::clamp(v, 0.0, 255.0)));
-      }
-    }
-  }
+  resample(src.pixels.data(), src.width, src.height, src.channels, out.pixels.data(), width, height);
+  return out;
+}
+
+std::vector<float> resize_plane(std::span<const float> plane, int width, int height, int new_width, int new_height) {
+  check_resize_target(new_width, new_height);
+  if (plane.size() != size_t(width) * size_t(height))
+    fail(ErrorKind::Internal, "resize_plane: {} values for a {}x{} plane", plane.size(), width, height);
+  std::vector<float> out(size_t(new_width) * size_t(new_height));
+  resample(plane.data(), width, height, 1, out.data(), new_width, new_height);
   return out;
 }
 
@@ -77,15 +159,26 @@ void write_grayscale_png(const fs::path& path, const Tensor& map, std::optional<
   const int64_t h = map.dims()[size_t(map.rank()) - 2], w = map.dims()[size_t(map.rank()) - 1];
   if (h * w != map.numel())
     bad_input("cannot write a tensor of shape {} as a grayscale image: it holds more than one plane", to_string(map.dims()));
-  double lo = INFINITY, hi = -INFINITY;
-  for (int64_t i = 0; i < map.numel(); ++i) {
-    lo = std::min(lo, map.get_double(i));
-    hi = std::max(hi, map.get_double(i));
-  }
-  const double scale = hi > lo ? 255.0 / (hi - lo) : 0.0;
-  Image image{int(w), int(h), 1, std::vector<uint8_t>(size_t(h * w))};
-  for (int64_t i = 0; i < h * w; ++i) image.pixels[size_t(i)] = uint8_t(std::lround((map.get_double(i) - lo) * scale));
-  write_png(path, size ? resize_image(image, size->first, size->second) : image);
+  std::vector<float> plane(size_t(h * w));
+  for (int64_t i = 0; i < h * w; ++i) plane[size_t(i)] = float(map.get_double(i));
+  write_png(path, plane_to_image(normalize_min_max(std::move(plane)), int(w), int(h), size));
+}
+
+std::vector<float> normalize_min_max(std::vector<float> plane) {
+  if (plane.empty()) return plane;
+  const auto [lo, hi] = std::minmax_element(plane.begin(), plane.end());
+  const float low = *lo, range = *hi - *lo;
+  for (float& v : plane) v = range > 0 ? (v - low) / range : 0.0f;
+  return plane;
+}
+
+Image plane_to_image(const std::vector<float>& unit_plane, int width, int height, std::optional<std::pair<int, int>> size) {
+  const auto [out_w, out_h] = size.value_or(std::pair{width, height});
+  const std::vector<float> sized =
+      size ? resize_plane(unit_plane, width, height, out_w, out_h) : unit_plane;
+  Image image{out_w, out_h, 1, std::vector<uint8_t>(sized.size())};
+  for (size_t i = 0; i < sized.size(); ++i) image.pixels[i] = uint8_t(std::lround(std::clamp(sized[i], 0.0f, 1.0f) * 255.0f));
+  return image;
 }
 
 }  // namespace nnc

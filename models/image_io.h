@@ -5,6 +5,7 @@
 #include <array>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "core/tensor.h"
@@ -21,8 +22,18 @@ inline constexpr int64_t kMaxImagePixels = int64_t(1) << 28;
 
 // Decodes an image file to 3 channels (RGB; grayscale is replicated).
 Image read_image(const std::filesystem::path& path);
-// Bilinear resize with half-pixel centres (as PIL and PyTorch's align_corners=False).
+// Bilinear resize with half-pixel centres; when shrinking, the filter widens with the scale so
+// every source pixel counts (antialiased, as PIL's BILINEAR; PyTorch's align_corners=False
+// equals it when enlarging).
 Image resize_image(const Image& image, int width, int height);
+// The same resampling for one float plane (width x height, row-major).
+std::vector<float> resize_plane(std::span<const float> plane, int width, int height, int new_width, int new_height);
+// (v - min) / (max - min) over the plane; all zeros when the plane is constant.
+std::vector<float> normalize_min_max(std::vector<float> plane);
+// A plane of values in [0,1] as an 8-bit grayscale image, resized (in float, before rounding)
+// to `size` (width, height) when given.
+Image plane_to_image(const std::vector<float>& unit_plane, int width, int height,
+                     std::optional<std::pair<int, int>> size = std::nullopt);
 
 struct Preprocess {
   std::optional<std::pair<int, int>> size;  // width, height; else the image's own size

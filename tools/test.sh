@@ -11,7 +11,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   # Only what the unit and malformed-input tests need (the golden and conformance runs would
   # take long under the sanitizers and exercise the same kernels as the unit tests).
   BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo \
-    TARGETS="nnc nnc_test_core nnc_test_ops nnc_test_passes nnc_test_backends nnc_test_importers" \
+    TARGETS="nnc nnc_test_core nnc_test_ops nnc_test_passes nnc_test_backends nnc_test_importers nnc_test_images" \
     tools/build.sh -DNNC_SANITIZE=ON
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

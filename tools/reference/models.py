@@ -152,6 +152,10 @@ class U2NETP(nn.Module):
         self.fuse = nn.Conv2d(6, 1, 1)
 
     def forward(self, x):
+        return tuple(torch.sigmoid(d) for d in self.logits(x))
+
+    def logits(self, x):
+        """The seven maps before their sigmoid (fused d0 first); training uses these for BCE."""
         skips = []
         h = x
         for i, encoder in enumerate(self.encoders):
@@ -171,7 +175,7 @@ class U2NETP(nn.Module):
             d = side(stage_outputs[len(stage_outputs) - 1 - k])
             logits.append(d if k == 0 else upsample_to(d, de1))
         d0 = self.fuse(torch.cat(logits, dim=1))
-        return tuple(torch.sigmoid(d) for d in [d0] + logits)
+        return [d0] + logits
 
 
 class U2NET(U2NETP):
