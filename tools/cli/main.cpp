@@ -22,6 +22,7 @@ constexpr Command kCommands[] = {
     {"run", nnc::cli::cmd_run, "run a model on inputs (.npy, .pb, image or random) and summarise outputs"},
     {"bench", nnc::cli::cmd_bench, "latency median / p90 / min, throughput, peak memory; --profile per node"},
     {"u2net", nnc::cli::cmd_u2net, "salient-object mask and cut-out of an image with a U2Net model"},
+    {"deblur", nnc::cli::cmd_deblur, "deblur an image: predictor network, then diffusion refinement"},
     {"conformance", nnc::cli::cmd_conformance, "run ONNX's backend conformance tests"},
 };
 
