@@ -1,5 +1,6 @@
-// ops/epilogue.h — the activation a fused Conv / ConvTranspose / Gemm / MatMul applies to its
-// result before writing it (passes/fuse_activations.cpp puts it there).
+// ops/epilogue.h — the activation a fused Conv / ConvTranspose / Gemm / MatMul (or f32
+// GroupNormalization / InstanceNormalization) applies to its result before writing it
+// (passes/fuse_activations.cpp puts it there).
 //
 // nnc's own attributes on those ops: `act` (the activation's op name: Relu, LeakyRelu, Clip,
 // Sigmoid, HardSigmoid, HardSwish, Silu, Gelu, GeluTanh, Tanh) and `act_params` (LeakyRelu:

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <functional>
 
+#include "ops/epilogue.h"
 #include "ops/op_def.h"
 
 namespace nnc {
@@ -106,6 +107,7 @@ void reference_batchnorm(KernelContext& k) {
 std::vector<TensorType> infer_group(InferContext& c) {
   const Node& n = c.node;
   expect_float(n, c.in(0), 0);
+  validate_epilogue(n);
   const Shape& x = c.in(0).shape;
   if (x.rank_known && x.rank() < 2) node_error(n, "input has rank {}; {} needs [N, C, ...]", x.rank(), op_name(n.op));
   const Dim channels = x.rank_known ? x.dims[1] : Dim();
@@ -143,6 +145,10 @@ void reference_group(KernelContext& k) {
                          return std::pair{scale[at], bias[at]};
                        });
   });
+  if (k.node.has_attr("act")) {  // fused by passes/fuse_activations.cpp, on f32 only
+    if (x.dtype() != DType::F32) node_error(k.node, "an act epilogue needs f32, the input is {}", dtype_name(x.dtype()));
+    apply_epilogue(k.node, k.out(0).data<float>(), k.out(0).numel());
+  }
 }
 
 // ---- LayerNormalization ---------------------------------------------------------------------
@@ -306,7 +312,7 @@ extern const OpDef kInstanceNormalization{.kind = OpKind::InstanceNormalization,
                                           .onnx_name = "InstanceNormalization",
                                           .min_inputs = 3,
                                           .max_inputs = 3,
-                                          .attrs = {AttrSpec{"epsilon", AttrType::Float, 1e-5f}},
+                                          .attrs = with_epilogue_attrs({AttrSpec{"epsilon", AttrType::Float, 1e-5f}}),
                                           .infer = infer_group,
                                           .reference = reference_group};
 
@@ -315,7 +321,7 @@ extern const OpDef kGroupNormalization{
     .onnx_name = "GroupNormalization",
     .min_inputs = 3,
     .max_inputs = 3,
-    .attrs = {AttrSpec{"epsilon", AttrType::Float, 1e-5f}, AttrSpec{"num_groups", AttrType::Int, std::nullopt}},
+    .attrs = with_epilogue_attrs({AttrSpec{"epsilon", AttrType::Float, 1e-5f}, AttrSpec{"num_groups", AttrType::Int, std::nullopt}}),
     .infer = infer_group,
     .reference = reference_group,
     .since_opset = 18};

@@ -11,7 +11,8 @@
 // keeps its name, and every value the producer reads is already computed there):
 //   bias      MatMul + Add(constant of N elements broadcast along the last axis) -> MatMul input 2
 //   residual  Conv + Add(tensor of exactly the Conv's shape)                     -> Conv input 3
-//   act       producer + Relu | LeakyRelu | Clip(constant bounds) | Sigmoid | HardSigmoid |
+//   act       producer (Conv, ConvTranspose, Gemm, MatMul, GroupNormalization,
+//             InstanceNormalization) + Relu | LeakyRelu | Clip(constant bounds) | Sigmoid | HardSigmoid |
 //             HardSwish | Gelu | Tanh, or the spelled-out SiLU  x·Sigmoid(x) and HardSwish
 //             x·HardSigmoid(x; 1/6, 1/2)                                         -> act attribute
 // The order matters and the walk respects it: y = act(conv + bias + residual). A residual Add
@@ -30,8 +31,11 @@
 namespace nnc {
 namespace {
 
+// Ops whose kernels apply an `act` epilogue (ops/epilogue.h). The normalisations take only the
+// activation (a diffusion U-Net's GroupNorm + SiLU), never a bias or residual.
 bool has_epilogue_kernel(OpKind op) {
-  return op == OpKind::Conv || op == OpKind::ConvTranspose || op == OpKind::Gemm || op == OpKind::MatMul;
+  return op == OpKind::Conv || op == OpKind::ConvTranspose || op == OpKind::Gemm || op == OpKind::MatMul ||
+         op == OpKind::GroupNormalization || op == OpKind::InstanceNormalization;
 }
 
 struct Activation {

@@ -264,6 +264,39 @@ return %y
   }
 }
 
+TEST_CASE("normalisation tactics agree with the reference kernels, with and without a fused activation") {
+  const char* const graphs[] = {
+      // A diffusion U-Net's GroupNorm + SiLU (per-channel scale and bias, opset 18 form).
+      R"(graph t opset=18
+input %x f32[1,32,19,23]
+const @s f32[32] random(seed=3)
+const @b f32[32] random(seed=4)
+%y _ = GroupNormalization %x, @s, @b num_groups=8 act="Silu"
+return %y
+)",
+      // Per-group scale and bias, batch 2, a long lane (5 x 4100 elements: several chunks).
+      R"(graph t opset=18
+input %x f32[2,10,41,100]
+const @s f32[2] random(seed=5)
+const @b f32[2] random(seed=6)
+%y _ = GroupNormalization %x, @s, @b num_groups=2 epsilon=0.001
+return %y
+)",
+      R"(graph t opset=13
+input %x f32[2,6,7,9]
+const @s f32[6] random(seed=7)
+const @b f32[6] random(seed=8)
+%y _ = InstanceNormalization %x, @s, @b act="Sigmoid"
+return %y
+)",
+  };
+  for (const char* text : graphs) {
+    CAPTURE(text);
+    const std::vector<std::string> ran = check_tactics_agree(parse_typed(text));
+    CHECK(std::find(ran.begin(), ran.end(), "norm.fused-lanes") != ran.end());
+  }
+}
+
 TEST_CASE("resize and elementwise tactics refuse what they cannot run") {
   const Graph channels = parse_typed(R"(graph t opset=13
 input %x f32[1,4,6,6]

@@ -3,6 +3,7 @@
 #include "ir_test_util.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/fuse_activations.h"
+#include "ops/epilogue.h"
 
 using namespace nnc;
 using nnc::testing::expect_ir;
@@ -223,4 +224,43 @@ const  @w   f32[2,3,1,1]  random(seed=1)
 %y  f32[1,2,4,4]  = Clip  %c, _, %hi
 return %y
 )");
+}
+
+TEST_CASE("fuse-activations: GroupNormalization + SiLU (a diffusion U-Net block) become one GroupNormalization") {
+  expect_fused(R"(graph t opset=18
+input  %x  f32[1,4,5,5]
+const  @s  f32[4]  random(seed=1)
+const  @b  f32[4]  random(seed=2)
+%n  f32[1,4,5,5]  = GroupNormalization  %x, @s, @b  num_groups=2
+%g  f32[1,4,5,5]  = Sigmoid  %n
+%y  f32[1,4,5,5]  = Mul      %n, %g
+return %y
+)",
+               1, R"(graph t opset=18
+input %x f32[1,4,5,5]
+const @s f32[4] random(seed=1)
+const @b f32[4] random(seed=2)
+%y f32[1,4,5,5] = GroupNormalization %x, @s, @b num_groups=2 act="Silu" # from n, g, y
+return %y
+)");
+}
+
+TEST_CASE("fused sigmoid and SiLU epilogues stay within float precision of the exact functions") {
+  // Their e^x is a polynomial (ops/epilogue.cpp); check it over the whole range, saturation included.
+  std::vector<float> xs;
+  for (float x = -100.0f; x <= 100.0f; x += 0.01953125f) xs.push_back(x);
+  for (const char* act : {"Sigmoid", "Silu"}) {
+    Node n;
+    n.set_attr("act", std::string(act));
+    std::vector<float> y = xs;
+    Activation::of(n).apply(y.data(), int64_t(y.size()));
+    double worst = 0;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const double s = 1.0 / (1.0 + std::exp(-double(xs[i])));
+      const double exact = std::string(act) == "Silu" ? xs[i] * s : s;
+      worst = std::max(worst, std::abs(y[i] - exact) / std::max(std::abs(exact), 1e-30));
+    }
+    INFO(act << ": worst relative error " << worst);
+    CHECK(worst < 1e-6);
+  }
 }
