@@ -27,8 +27,8 @@ namespace nnc::deblur {
 inline constexpr int kSizeMultiple = 4;    // the networks downsample twice
 inline constexpr int kTileSize = 512;
 inline constexpr int kTileOverlap = 32;
-inline constexpr double kLogSnrMin = -10.0;  // the sampler's schedule: evenly spaced log-SNR
-inline constexpr double kLogSnrMax = 14.0;   // (the range the denoiser was trained on)
+inline constexpr double kLogSnrMin = -4.0;   // the sampler's schedule: evenly spaced log-SNR
+inline constexpr double kLogSnrMax = 14.0;   // (training drew from -6 to 14)
 
 // The trained pair nnc bundles (models/deblur/ in the source tree).
 std::filesystem::path default_model_dir();
@@ -40,8 +40,8 @@ float counter_normal(uint64_t seed, uint64_t stream, uint64_t index);
 std::vector<double> log_snr_schedule(int steps);
 
 struct SamplerOptions {
-  int steps = 50;        // denoiser evaluations (0 or predictor_only: G alone)
-  double eta = 0.0;      // 0: DDIM, 1: DDPM-like
+  int steps = 10;        // denoiser evaluations (0 or predictor_only: G alone)
+  double eta = 1.0;      // 0: DDIM, 1: DDPM-like
   uint64_t seed = 0;
   bool predictor_only = false;
 };

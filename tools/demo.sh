@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# Builds nnc, then runs the bundled U2NETP salient-object model on a bundled photo and writes
-# the predicted mask as a PNG. (Until trained weights land, the model has seeded random weights:
-# the mask shows the pipeline working, not a meaningful segmentation.)
+# Installs what is missing, builds nnc, then runs the two bundled image pipelines on bundled
+# photos: U2NETP salient-object detection on chelsea.png (mask and cut-out) and deblurring by
+# stochastic refinement on clock_motion.png (a real camera-shake photo). Both models were trained
+# by tools/reference/ on generated data only (see README): the pipelines and numbers are real,
+# the masks and sharpening are those of small models that never saw a real photo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/build.sh
 
-model=tests/data/golden/u2netp/model.onnx
-image=models/samples/chelsea.png
 out_dir=out
 mkdir -p "$out_dir"
-echo
-echo "running $model on $image"
 # The timing cache makes every run after the first skip tuning (see README, Fast CPU backend).
-build/nnc run "$model" --input "input=$image" --timing-cache "$out_dir/u2netp.timing-cache" \
-  --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 \
-  --save-png "d0=$out_dir/chelsea_mask.png"
-echo "mask written to $(pwd)/$out_dir/chelsea_mask.png"
+cache="$out_dir/demo.timing-cache"
+
+echo
+echo "== nnc u2net models/samples/chelsea.png"
+build/nnc u2net models/samples/chelsea.png --mask "$out_dir/chelsea_mask.png" \
+  --cutout "$out_dir/chelsea_cutout.png" --timing-cache "$cache"
+
+echo
+echo "== nnc deblur models/samples/clock_motion.png"
+build/nnc deblur models/samples/clock_motion.png -o "$out_dir/clock_deblurred.png" --seed 1 \
+  --timing-cache "$cache"
+
+echo
+echo "results in $(pwd)/$out_dir/: chelsea_mask.png, chelsea_cutout.png, clock_deblurred.png"

@@ -54,8 +54,9 @@ int cmd_deblur(const std::vector<std::string>& argv) {
         "seeded noise. IMAGE is any size (PNG/JPEG/BMP; grayscale, RGBA and 16-bit read as RGB);\n"
         "large images run in {}-pixel tiles overlapping by {}.\n"
         "  -o OUT.png         the deblurred image (8-bit RGB PNG)\n"
-        "  --steps N          denoiser steps, 1 to 500 (default 50)\n"
-        "  --eta E            0 = DDIM (deterministic given the seed), 1 = DDPM-like (default 0)\n"
+        "  --steps N          denoiser steps, 1 to 500 (default 10)\n"
+        "  --eta E            0 = DDIM (deterministic given the start noise), 1 = DDPM-like, fresh\n"
+        "                     noise every step (default 1: the bundled denoiser's best, see README)\n"
         "  --seed S           the sampler's noise (default 0): the same seed gives the same image\n"
         "  --predictor-only   G alone, no sampling (the sharpest-looking-average, best PSNR)\n"
         "  --model-dir DIR    predictor.onnx and denoiser.onnx (default: the bundled pair,\n"
@@ -68,8 +69,8 @@ int cmd_deblur(const std::vector<std::string>& argv) {
   if (args.positionals().size() != 1 || !args.has("-o"))
     usage_error("nnc deblur IMAGE -o OUT.png [--steps N] [--eta E] [--seed S] (see --help)");
   deblur::SamplerOptions sampler;
-  sampler.steps = args.get_int("--steps", 50, 1, 500);
-  sampler.eta = args.get_double("--eta", 0.0);
+  sampler.steps = args.get_int("--steps", 10, 1, 500);
+  sampler.eta = args.get_double("--eta", 1.0);
   if (!(sampler.eta >= 0.0 && sampler.eta <= 1.0)) usage_error("--eta expects a number from 0 to 1, got '{}'", args.get("--eta"));
   sampler.seed = parse_seed(args);
   sampler.predictor_only = args.flag("--predictor-only");

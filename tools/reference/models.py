@@ -288,8 +288,19 @@ class DenoiserBlock(nn.Module):
 
 
 class ResidualDenoiser(nn.Module):
-    """F: predicts the noise in z_t = sqrt(g) (x0 - G(y)) + sqrt(1 - g) eps from z_t, the blurry y
-    (concatenated as channels) and the continuous noise level log(g / (1 - g)) (log-SNR)."""
+    """F: from z_t = sqrt(g) r + sqrt(1 - g) eps (r = x0 - G(y), g = sigmoid(log-SNR)), the blurry y
+    (concatenated as channels) and the continuous noise level log-SNR, estimates the residual r.
+
+    The residual's pixels are small (std about RESIDUAL_STD) while z's are up to 1, so the network
+    is preconditioned as in Karras et al. 2022 (EDM), here for this variance-preserving z: with
+    V = g s^2 + 1 - g (z's variance, s = RESIDUAL_STD),
+      r_hat = c_skip z + c_out net(z / sqrt(V), y, log-SNR),
+      c_skip = sqrt(g) s^2 / V (the best linear estimate of r from z), c_out = s sqrt((1 - g) / V)
+    so the network sees unit-variance inputs and predicts a unit-variance correction, and an
+    untrained network already gives the linear estimate. The exported graph returns the noise
+    the estimate implies, eps = (z - sqrt(g) r_hat) / sqrt(1 - g): samplers see the usual interface."""
+
+    RESIDUAL_STD = 0.025
 
     def __init__(self, width=16, embedding_dim=64):
         super().__init__()
@@ -309,10 +320,10 @@ class ResidualDenoiser(nn.Module):
         self.out_norm = nn.GroupNorm(8, width)
         self.head = nn.Conv2d(width, 3, 3, padding=1)
 
-    def forward(self, z, y, log_snr):
-        # log-SNR spans about [-10, 14]: scaled so the embedding's slowest frequencies see it.
+    def network(self, z_in, y, log_snr):
+        # log-SNR spans about [-6, 14]: scaled so the embedding's slowest frequencies see it.
         e = self.embed(sinusoidal_embedding(log_snr * 10.0, self.embedding_dim))
-        s1 = self.enc1(self.stem(torch.cat([z, y], dim=1)), e)
+        s1 = self.enc1(self.stem(torch.cat([z_in, y], dim=1)), e)
         s2 = self.enc2(self.down1(s1), e)
         h = self.middle(self.down2(s2), e)
         h = F.interpolate(h, scale_factor=2.0, mode="nearest")
@@ -320,3 +331,19 @@ class ResidualDenoiser(nn.Module):
         h = F.interpolate(h, scale_factor=2.0, mode="nearest")
         h = self.dec1(torch.cat([h, s1], dim=1), e)
         return self.head(F.silu(self.out_norm(h)))
+
+    def preconditioning(self, log_snr):
+        g = torch.sigmoid(log_snr).reshape(-1, 1, 1, 1)
+        s2 = self.RESIDUAL_STD**2
+        variance = g * s2 + 1 - g
+        return g, variance.rsqrt(), g.sqrt() * s2 / variance, self.RESIDUAL_STD * ((1 - g) / variance).sqrt()
+
+    def predict_residual(self, z, y, log_snr):
+        """(r_hat, the network's target scale c_out) for training."""
+        g, c_in, c_skip, c_out = self.preconditioning(log_snr)
+        return c_skip * z + c_out * self.network(c_in * z, y, log_snr), c_out
+
+    def forward(self, z, y, log_snr):
+        g = torch.sigmoid(log_snr).reshape(-1, 1, 1, 1)
+        r_hat, _ = self.predict_residual(z, y, log_snr)
+        return (z - g.sqrt() * r_hat) / (1 - g).sqrt()
