@@ -9,12 +9,15 @@
 
 namespace nnc::cli {
 namespace fs = std::filesystem;
+namespace {
 
 fs::path default_timing_cache() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "nnc/timing-cache";
   if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache/nnc/timing-cache";
   return {};
 }
+
+}  // namespace
 
 void use_default_timing_cache(const Args& args, LoadOptions& options) {
   if (args.has("--timing-cache") || args.flag("--no-tune")) return;
