@@ -1,7 +1,6 @@
 // The nnc command line, end to end: run a golden model through `nnc run` and compare what it
 // saves with PyTorch's outputs; check `compile`, `inspect` and the image path (U2NETP on a photo).
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,8 +10,11 @@
 #include "core/compare.h"
 #include "core/npy.h"
 #include "models/image_io.h"
+#include "run_cli.h"
 
 using namespace nnc;
+using nnc::testing::CliResult;
+using nnc::testing::run_cli;
 namespace fs = std::filesystem;
 
 namespace {
@@ -20,26 +22,11 @@ namespace {
 const fs::path kSource = NNC_SOURCE_DIR;
 const fs::path kGolden = kSource / "tests/data/golden";
 
-struct CliResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
 fs::path scratch_dir(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("nnc_cli_test_{}_{}", name, ::getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-CliResult run_cli(const std::string& arguments, const fs::path& scratch) {
-  const fs::path log = scratch / "log.txt";
-  const int status = std::system(fmt::format("{} {} > {} 2>&1", NNC_CLI_PATH, arguments, log.string()).c_str());
-  std::ifstream in(log);
-  CliResult result{WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                   std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
-  INFO(result.output);
-  return result;
 }
 
 }  // namespace

@@ -1,13 +1,11 @@
 // `nnc deblur` end to end: the documented command line, reproducibility by seed, odd images,
 // and usage mistakes (exit 2 with a message saying what is wrong).
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "models/image_io.h"
+#include "run_cli.h"
 
 using namespace nnc;
 namespace fs = std::filesystem;
@@ -17,19 +15,9 @@ namespace {
 const fs::path kSource = NNC_SOURCE_DIR;
 const fs::path kImages = kSource / "tests/data/images";
 
-struct Run {
-  int exit_code = -1;
-  std::string output;
-};
-
-Run deblur(const std::string& arguments, const fs::path& dir) {
-  const fs::path log = dir / "log.txt";
-  const std::string command = fmt::format("{} deblur {} --timing-cache {} > {} 2>&1", NNC_CLI_PATH, arguments,
-                                          (dir / "timing-cache").string(), log.string());
-  const int status = std::system(command.c_str());
-  std::ifstream in(log);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+// Runs `nnc deblur` with a timing cache shared by every call in `dir`: only the first one tunes.
+nnc::testing::CliResult deblur(const std::string& arguments, const fs::path& dir) {
+  return nnc::testing::run_cli(fmt::format("deblur {} --timing-cache {}", arguments, (dir / "timing-cache").string()), dir);
 }
 
 }  // namespace
@@ -40,7 +28,7 @@ TEST_CASE("nnc deblur: writes the image at its size with each stage's latency; a
   fs::create_directories(dir);
   const std::string image = (kImages / "rgb_96x64.png").string();
 
-  const Run first = deblur(fmt::format("{} -o {} --steps 3 --eta 1 --seed 5", image, (dir / "a.png").string()), dir);
+  const nnc::testing::CliResult first = deblur(fmt::format("{} -o {} --steps 3 --eta 1 --seed 5", image, (dir / "a.png").string()), dir);
   INFO(first.output);
   REQUIRE(first.exit_code == 0);
   for (const char* stage : {"preprocess", "predictor", "sampler", "postprocess", "wrote"})
@@ -55,7 +43,7 @@ TEST_CASE("nnc deblur: writes the image at its size with each stage's latency; a
 
   // Odd images: 1x1, grayscale, 16-bit, RGBA; predictor only.
   for (const char* name : {"one_pixel.png", "gray_96x64.png", "gray16_96x64.png", "rgba_96x64.png"}) {
-    const Run r = deblur(fmt::format("{} -o {} --predictor-only", (kImages / name).string(), (dir / "p.png").string()), dir);
+    const nnc::testing::CliResult r = deblur(fmt::format("{} -o {} --predictor-only", (kImages / name).string(), (dir / "p.png").string()), dir);
     INFO(name << ": " << r.output);
     CHECK(r.exit_code == 0);
     CHECK(read_image(dir / "p.png").width == (std::string(name) == "one_pixel.png" ? 1 : 96));
@@ -72,7 +60,7 @@ TEST_CASE("nnc deblur: writes the image at its size with each stage's latency; a
       {fmt::format("{} -o {} --model-dir {}", image, (dir / "x.png").string(), dir.string()), "no such model file"},
   };
   for (const auto& [arguments, message] : mistakes) {
-    const Run r = deblur(arguments, dir);
+    const nnc::testing::CliResult r = deblur(arguments, dir);
     INFO(arguments << ": " << r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.output.find(message) != std::string::npos);

@@ -1,13 +1,11 @@
 // `nnc u2net` end to end: the documented command line, and every awkward image a user may give
 // it (a clear error with exit 2, or correct handling), never a crash.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "models/image_io.h"
+#include "run_cli.h"
 
 using namespace nnc;
 namespace fs = std::filesystem;
@@ -17,20 +15,9 @@ namespace {
 const fs::path kSource = NNC_SOURCE_DIR;
 const fs::path kImages = kSource / "tests/data/images";
 
-struct Run {
-  int exit_code = -1;
-  std::string output;
-};
-
 // Runs `nnc u2net` with a timing cache shared by every call in `dir`: only the first one tunes.
-Run u2net(const std::string& arguments, const fs::path& dir) {
-  const fs::path log = dir / "log.txt";
-  const std::string command = fmt::format("{} u2net {} --timing-cache {} > {} 2>&1", NNC_CLI_PATH, arguments,
-                                          (dir / "timing-cache").string(), log.string());
-  const int status = std::system(command.c_str());
-  std::ifstream in(log);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+nnc::testing::CliResult u2net(const std::string& arguments, const fs::path& dir) {
+  return nnc::testing::run_cli(fmt::format("u2net {} --timing-cache {}", arguments, (dir / "timing-cache").string()), dir);
 }
 
 }  // namespace
@@ -40,7 +27,7 @@ TEST_CASE("nnc u2net: writes the mask and the RGBA cut-out at the image's size, 
   fs::remove_all(dir);
   fs::create_directories(dir);
 
-  const Run ok = u2net(fmt::format("{} --mask {} --cutout {}", (kSource / "models/samples/chelsea.png").string(),
+  const nnc::testing::CliResult ok = u2net(fmt::format("{} --mask {} --cutout {}", (kSource / "models/samples/chelsea.png").string(),
                                    (dir / "mask.png").string(), (dir / "cutout.png").string()),
                        dir);
   INFO(ok.output);
@@ -53,7 +40,7 @@ TEST_CASE("nnc u2net: writes the mask and the RGBA cut-out at the image's size, 
   // Grayscale, 16-bit, RGBA and 1x1 images are handled.
   {
     for (const char* name : {"gray_96x64.png", "gray16_96x64.png", "rgba_96x64.png", "one_pixel.png"}) {
-      const Run r = u2net(fmt::format("{} --mask {}", (kImages / name).string(), (dir / "m.png").string()), dir);
+      const nnc::testing::CliResult r = u2net(fmt::format("{} --mask {}", (kImages / name).string(), (dir / "m.png").string()), dir);
       INFO(name << ": " << r.output);
       REQUIRE(r.exit_code == 0);
       const Image mask = read_image(dir / "m.png");
@@ -73,7 +60,7 @@ TEST_CASE("nnc u2net: writes the mask and the RGBA cut-out at the image's size, 
                      (kSource / "tests/data/golden/transformer/model.onnx").string()), "[1,3,H,W]"},
     };
     for (const auto& [arguments, message] : cases) {
-      const Run r = u2net(arguments, dir);
+      const nnc::testing::CliResult r = u2net(arguments, dir);
       INFO(arguments << ": " << r.output);
       CHECK(r.exit_code == 2);
       CHECK(r.output.find(message) != std::string::npos);

@@ -1,0 +1,29 @@
+// tests/cli/run_cli.h — runs the `nnc` binary under test and captures what it printed.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace nnc::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// `nnc ARGUMENTS`, its output collected in `scratch`/log.txt.
+inline CliResult run_cli(const std::string& arguments, const std::filesystem::path& scratch) {
+  const std::filesystem::path log = scratch / "log.txt";
+  const int status = std::system(fmt::format("{} {} > {} 2>&1", NNC_CLI_PATH, arguments, log.string()).c_str());
+  std::ifstream in(log);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+}
+
+}  // namespace nnc::testing
