@@ -8,7 +8,8 @@
 // at a time so the buffer stays small), and W's rows times those columns are the outputs. A 1x1
 // stride-1 unpadded Conv needs no im2col: the input already is the column matrix.
 // nnc extension for fused graphs (passes/fuse_activations.cpp): input 3 is a residual added to
-// the result, and `act` an activation applied last (ops/epilogue.h).
+// the result, and `act` an activation applied last, or before the residual when
+// `residual_after_act` is 1 (ops/epilogue.h).
 // f16/bf16/f64 run through an f32 copy.
 #include <algorithm>
 #include <cstring>
@@ -43,6 +44,8 @@ std::vector<TensorType> infer(InferContext& c) {
   if (!is_float(x.dtype) || x.dtype != w.dtype)
     node_error(n, "input and weight must be the same float type, got {} and {}", dtype_name(x.dtype), dtype_name(w.dtype));
   validate_epilogue(n);
+  if (n.has_attr("residual_after_act") && attr_int(n, "residual_after_act") != 0 && attr_int(n, "residual_after_act") != 1)
+    node_error(n, "residual_after_act = {} must be 0 or 1", attr_int(n, "residual_after_act"));
   const int64_t group = attr_int(n, "group");
   if (group < 1) node_error(n, "group = {} must be at least 1", group);
   if (!x.shape.rank_known || !w.shape.rank_known) return {TensorType{x.dtype, Shape::unknown_rank()}};
@@ -150,6 +153,7 @@ void conv_f32(const Node& n, const Tensor& x, const Tensor& w, const Tensor* bia
         sgemm(maps_per_group, width, rows, wg, rows, col.data(), width, yg + row0 * s.out.w, out_size, false);
       }
     }
+  const bool residual_last = residual_after_activation(n);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t m = 0; m < maps; ++m) {
       float* out = yp + (b * maps + m) * out_size;
@@ -157,11 +161,12 @@ void conv_f32(const Node& n, const Tensor& x, const Tensor& w, const Tensor* bia
         const float add = bias->data<float>()[m];
         for (int64_t i = 0; i < out_size; ++i) out[i] += add;
       }
-      if (residual) {
-        const float* r = residual->data<float>() + (b * maps + m) * out_size;
+      const float* r = residual ? residual->data<float>() + (b * maps + m) * out_size : nullptr;
+      if (r && !residual_last)
         for (int64_t i = 0; i < out_size; ++i) out[i] += r[i];
-      }
       apply_epilogue(n, out, out_size);
+      if (r && residual_last)
+        for (int64_t i = 0; i < out_size; ++i) out[i] += r[i];
     }
 }
 
@@ -188,6 +193,7 @@ std::vector<AttrSpec> conv_attrs() {
       AttrSpec{.name = "kernel_shape", .type = AttrType::Ints, .optional = true},
       AttrSpec{.name = "pads", .type = AttrType::Ints, .optional = true},
       AttrSpec{.name = "strides", .type = AttrType::Ints, .optional = true},
+      AttrSpec{.name = "residual_after_act", .type = AttrType::Int, .optional = true},
   });
 }
 

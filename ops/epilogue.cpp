@@ -117,6 +117,10 @@ void Activation::apply(float* y, int64_t count) const {
   }
 }
 
+bool residual_after_activation(const Node& n) {
+  return n.has_attr("residual_after_act") && attr_int(n, "residual_after_act") != 0;
+}
+
 void apply_epilogue(const Node& n, float* y, int64_t count) { Activation::of(n).apply(y, count); }
 
 }  // namespace nnc

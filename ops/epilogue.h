@@ -5,7 +5,9 @@
 // nnc's own attributes on those ops: `act` (the activation's op name: Relu, LeakyRelu, Clip,
 // Sigmoid, HardSigmoid, HardSwish, Silu, Gelu, GeluTanh, Tanh) and `act_params` (LeakyRelu:
 // alpha; Clip: min, max; HardSigmoid: alpha, beta). Conv also takes an optional 4th input, a
-// residual added before the activation: y = act(conv(x) + bias + residual).
+// residual added before the activation, y = act(conv(x) + bias + residual), or after it when
+// its attribute `residual_after_act` is 1: y = act(conv(x) + bias) + residual (U2Net's and
+// ResNet-v2-style blocks add the skip to an activated conv).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,9 @@ struct Activation {
   // Applies the activation to `count` floats in place.
   void apply(float* data, int64_t count) const;
 };
+
+// Whether the node's residual input is added after its activation (`residual_after_act` = 1).
+bool residual_after_activation(const Node& n);
 
 // Applies the node's activation (if any) to `count` floats in place.
 void apply_epilogue(const Node& n, float* data, int64_t count);

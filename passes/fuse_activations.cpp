@@ -10,13 +10,14 @@
 // Three rewrites, each putting the producer into its consumer's place (so the consumer's output
 // keeps its name, and every value the producer reads is already computed there):
 //   bias      MatMul + Add(constant of N elements broadcast along the last axis) -> MatMul input 2
-//   residual  Conv + Add(tensor of exactly the Conv's shape)                     -> Conv input 3
+//   residual  Conv [+ act] + Add(tensor of exactly the Conv's shape)             -> Conv input 3
 //   act       producer (Conv, ConvTranspose, Gemm, MatMul, GroupNormalization,
 //             InstanceNormalization) + Relu | LeakyRelu | Clip(constant bounds) | Sigmoid | HardSigmoid |
 //             HardSwish | Gelu | Tanh, or the spelled-out SiLU  x·Sigmoid(x) and HardSwish
 //             x·HardSigmoid(x; 1/6, 1/2)                                         -> act attribute
 // The order matters and the walk respects it: y = act(conv + bias + residual). A residual Add
-// after the activation (ResNet's relu(x)+skip is not that) does not fuse.
+// after an already fused activation (U2Net's relu(conv(x)) + skip) fuses too, marked
+// residual_after_act=1: y = act(conv + bias) + residual.
 // Refuses, saying why, when the producer's output is read by anyone else or is a graph output
 // (it would have to exist anyway), when the producer already has an activation, or when the
 // element type is not f32 (the epilogues are f32 code).
@@ -98,8 +99,10 @@ Activation activation_of(const Graph& g, const Uses& uses, const Node& n) {
 
 // The reasons a producer cannot take on more work, or "" if it can. `extra_readers` is how many
 // reads of the producer's output the fusion itself accounts for beyond one (SiLU reads it twice).
-std::string cannot_fuse(const Graph& g, const Uses& uses, const Node& producer, ValueId y, int readers_in_pattern) {
-  if (producer.has_attr("act"))
+// `may_have_act`: the rewrite keeps an existing activation (a residual added after it).
+std::string cannot_fuse(const Graph& g, const Uses& uses, const Node& producer, ValueId y, int readers_in_pattern,
+                        bool may_have_act = false) {
+  if (producer.has_attr("act") && !may_have_act)
     return fmt::format("'{}' already ends in act={}", producer.name, attr_string(producer, "act"));
   if (g.type(y).dtype != DType::F32) return fmt::format("'{}' is {}; fused epilogues are f32", g.value(y).name, dtype_name(g.type(y).dtype));
   if (g.is_output(y)) return fmt::format("'{}' is a graph output and must exist on its own", g.value(y).name);
@@ -158,7 +161,9 @@ void try_fuse(Graph& g, const Uses& uses, size_t i, std::vector<bool>& erase, Pa
         return;
       }
       if (producer.op == OpKind::Conv && !producer.has_input(3) && yt.shape.fully_known() && g.type(other) == yt) {
-        if (const std::string why = cannot_fuse(g, uses, producer, y, 1); !why.empty()) {
+        // An activated Conv takes the residual after its activation: act(conv) + skip.
+        const bool after_act = producer.has_attr("act");
+        if (const std::string why = cannot_fuse(g, uses, producer, y, 1, /*may_have_act=*/after_act); !why.empty()) {
           report.refused(consumer, "residual Add after Conv: {}", why);
           continue;
         }
@@ -166,7 +171,10 @@ void try_fuse(Graph& g, const Uses& uses, size_t i, std::vector<bool>& erase, Pa
         std::vector<ValueId>& in = g.nodes[i].inputs;
         in.resize(4, kNoValue);
         in[3] = other;
-        report.rewrote(g.nodes[i], "Conv + Add('{}') became one Conv with a residual input", g.value(other).name);
+        if (after_act) g.nodes[i].set_attr("residual_after_act", int64_t{1});
+        report.rewrote(g.nodes[i], "Conv{} + Add('{}') became one Conv with a residual input{}",
+                       after_act ? "(act=" + attr_string(g.nodes[i], "act") + ")" : "", g.value(other).name,
+                       after_act ? " added after the activation" : "");
         ++counts.residual;
         return;
       }

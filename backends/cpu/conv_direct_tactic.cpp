@@ -39,6 +39,7 @@ class DirectRowsKernel final : public NodeKernel {
     const int64_t height = xd[2], width = xd[3], out_h = g.output[0], out_w = g.output[1];
     const float* x = k.in(0).data<float>();
     const float* residual = k.has_input(3) ? k.in(3).data<float>() : nullptr;
+    const bool residual_last = residual_after_activation(k.node);
     float* y = k.out(0).data<float>();
     parallel_for(xd[0] * maps * out_h, [&](int, int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
@@ -57,7 +58,8 @@ class DirectRowsKernel final : public NodeKernel {
               multiply_add(out + lo, in + lo + offset, w[kw], hi - lo);
             }
           }
-        add_residual_and_activate(out, residual ? residual + row * out_w : nullptr, out_w, activation_);
+        add_residual_and_activate(out, residual ? residual + row * out_w : nullptr, out_w, activation_,
+                                  residual_last);
       }
     });
   }

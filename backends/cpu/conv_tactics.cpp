@@ -130,6 +130,7 @@ class ConvGemmKernel final : public NodeKernel {
         epilogue.residual = residual ? residual + first_map * out_size : nullptr;
         epilogue.ld_residual = out_size;
         epilogue.activation = activation_;
+        epilogue.residual_after_activation = residual_after_activation(k.node);
         float* out = y.data<float>() + first_map * out_size;
         if (image_is_b_) {
           gemm(maps_per_group_, out_size, depth_, *packed_[size_t(grp)], StridedSource(image, 1, in_size), out,

@@ -35,7 +35,8 @@ class WinogradKernel final : public NodeKernel {
   static constexpr int kPositions = kAlpha * kAlpha;  // GEMMs per block
 
  public:
-  WinogradKernel(const Node& node, const Tensor& weight, const Tensor* bias) : activation_(Activation::of(node)) {
+  WinogradKernel(const Node& node, const Tensor& weight, const Tensor* bias)
+      : activation_(Activation::of(node)), residual_last_(residual_after_activation(node)) {
     maps_ = weight.dims()[0];
     channels_ = weight.dims()[1];
     // U[ξ][m][c] = (G g Gᵀ)[ξ], computed in double.
@@ -222,7 +223,8 @@ class WinogradKernel final : public NodeKernel {
           winograd::output_f4(p, step, cols, bias, out[0], out[1], out[2], out[3], x1 - x0, output_scratch.data());
         }
         for (int a = 0; a < kM && oy + a < s.out_h; ++a)
-          add_residual_and_activate(out[a], residual ? residual + (out[a] - y) : nullptr, x1 - x0, activation_);
+          add_residual_and_activate(out[a], residual ? residual + (out[a] - y) : nullptr, x1 - x0, activation_,
+                                    residual_last_);
       }
     }
   }
@@ -232,6 +234,7 @@ class WinogradKernel final : public NodeKernel {
   std::vector<std::unique_ptr<PackedPanels>> packed_;
   std::vector<float> bias_;
   Activation activation_;
+  bool residual_last_;
 };
 
 std::string winograd_rejects(const Graph& graph, const Node& node) {

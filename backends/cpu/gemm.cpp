@@ -31,10 +31,13 @@ void add_bias_and_residual(float* C, int64_t ldc, int64_t m0, int64_t m1, int64_
 }
 
 void finish_block(float* C, int64_t ldc, int64_t m0, int64_t m1, int64_t n0, int64_t width, const GemmEpilogue& e) {
-  if (e.row_bias || e.col_bias || e.residual)
-    add_bias_and_residual(C, ldc, m0, m1, n0, width, e.row_bias, e.col_bias, e.residual, e.ld_residual);
+  const float* residual_first = e.residual_after_activation ? nullptr : e.residual;
+  if (e.row_bias || e.col_bias || residual_first)
+    add_bias_and_residual(C, ldc, m0, m1, n0, width, e.row_bias, e.col_bias, residual_first, e.ld_residual);
   if (e.activation.kind != Activation::Kind::None)
     for (int64_t m = m0; m < m1; ++m) e.activation.apply(C + m * ldc + n0, width);
+  if (e.residual && e.residual_after_activation)
+    add_bias_and_residual(C, ldc, m0, m1, n0, width, nullptr, nullptr, e.residual, e.ld_residual);
 }
 
 // Per-thread scratch, grown as needed and kept between calls.
@@ -93,10 +96,13 @@ void gemm_block(int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t K, const
 
 }  // namespace
 
-void add_residual_and_activate(float* out, const float* residual, int64_t count, const Activation& activation) {
-  if (residual)
+void add_residual_and_activate(float* out, const float* residual, int64_t count, const Activation& activation,
+                               bool residual_after_activation) {
+  if (residual && !residual_after_activation)
     for (int64_t i = 0; i < count; ++i) out[i] += residual[i];
   activation.apply(out, count);
+  if (residual && residual_after_activation)
+    for (int64_t i = 0; i < count; ++i) out[i] += residual[i];
 }
 
 const float* StridedSource::panel(int64_t i0, int64_t width, int64_t k0, int64_t kc, int pad, float* scratch) const {

@@ -73,11 +73,13 @@ struct GemmEpilogue {
   const float* residual = nullptr;  // C[m, n] += residual[m * ld_residual + n]
   int64_t ld_residual = 0;
   Activation activation;
+  bool residual_after_activation = false;  // act(C + biases) + residual instead of act(C + biases + residual)
 };
 
 // The tail of the conv epilogues that are not a GEMM's (Winograd, direct): adds `residual`
-// (when not null) to `count` outputs, then applies the activation.
-void add_residual_and_activate(float* out, const float* residual, int64_t count, const Activation& activation);
+// (when not null) to `count` outputs and applies the activation, in the node's order.
+void add_residual_and_activate(float* out, const float* residual, int64_t count, const Activation& activation,
+                               bool residual_after_activation);
 
 // C = epilogue(A · B). Runs on the shared thread pool unless `threaded` is false (callers
 // that already split the work across threads). `kernel` (default: micro_kernel()) must be one

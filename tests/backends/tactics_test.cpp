@@ -110,6 +110,12 @@ TEST_CASE("conv tactics apply the fused residual and activation, and run without
     CAPTURE(act);
     check_tactics_agree(parse_typed(conv_graph("[1,5,14,14]", "[12,5,3,3]", std::string("pads=[1,1,1,1] ") + act,
                                                true, residual)));
+    // The same residual added after the activation (residual_after_act=1), 3x3 and 1x1.
+    for (const std::string w : {"[12,5,3,3]", "[12,5,1,1]"}) {
+      const std::string pads = w.find("3,3") != std::string::npos ? "pads=[1,1,1,1] " : "";
+      check_tactics_agree(
+          parse_typed(conv_graph("[1,5,14,14]", w, pads + act + " residual_after_act=1", true, residual)));
+    }
   }
   check_tactics_agree(parse_typed(conv_graph("[1,5,14,14]", "[12,5,3,3]", "pads=[1,1,1,1]", false)));
 }

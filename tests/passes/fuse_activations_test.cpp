@@ -191,7 +191,7 @@ return %y, %c
   CHECK(output.notes()[0].find("graph output") != std::string::npos);
 }
 
-TEST_CASE("fuse-activations: must not fire for a broadcasting residual, an activation before the Add, or a second act") {
+TEST_CASE("fuse-activations: must not fire for a broadcasting residual, or an activation after a fused residual") {
   expect_untouched(R"(graph t opset=13
 input  %x     f32[1,4,6,6]
 input  %skip  f32[1,8,1,1]
@@ -200,8 +200,8 @@ const  @w     f32[8,4,3,3]  random(seed=1)
 %y  f32[1,8,6,6]  = Add   %c, %skip
 return %y
 )");
-  // relu(conv) + skip: the Add reads a Conv that already has its activation.
-  const std::string text = R"(graph t opset=13
+  // sigmoid(relu(conv) + skip): the residual fuses after the Relu, the Sigmoid cannot follow.
+  Graph g = parse_typed(R"(graph t opset=13
 input  %x     f32[1,4,6,6]
 input  %skip  f32[1,8,6,6]
 const  @w     f32[8,4,3,3]  random(seed=1)
@@ -209,10 +209,36 @@ const  @w     f32[8,4,3,3]  random(seed=1)
 %y  f32[1,8,6,6]  = Add   %c, %skip
 %z  f32[1,8,6,6]  = Sigmoid  %y
 return %z
-)";
-  const PassReport report = expect_untouched(text);
-  CHECK(report.notes().size() == 1);
-  CHECK(report.notes()[0].find("already ends in act=Relu") != std::string::npos);
+)");
+  const Graph before = g;
+  const PassReport report = fuse_activations(g);
+  CHECK(report.rewrites() == 1);
+  const std::vector<std::string>& notes = report.notes();
+  CHECK(std::count_if(notes.begin(), notes.end(), [](const std::string& note) {
+          return note.find("Sigmoid after Conv: 'c' already ends in act=Relu") != std::string::npos;
+        }) == 1);
+  expect_same_outputs(before, g);
+}
+
+TEST_CASE("fuse-activations: relu(conv) + skip (a U2Net block's exit) becomes one Conv adding the skip last") {
+  expect_fused(R"(graph t opset=13
+input  %x     f32[1,4,6,6]
+input  %skip  f32[1,8,6,6]
+const  @w     f32[8,4,3,3]  random(seed=1)
+const  @b     f32[8]        random(seed=2)
+%c  f32[1,8,6,6]  = Conv  %x, @w, @b  pads=[1,1,1,1]
+%r  f32[1,8,6,6]  = Relu  %c
+%y  f32[1,8,6,6]  = Add   %skip, %r
+return %y
+)",
+               2, R"(graph t opset=13
+input %x f32[1,4,6,6]
+input %skip f32[1,8,6,6]
+const @w f32[8,4,3,3] random(seed=1)
+const @b f32[8] random(seed=2)
+%y f32[1,8,6,6] = Conv %x, @w, @b, %skip pads=[1,1,1,1] act="Relu" residual_after_act=1 # from c, r, y
+return %y
+)");
 }
 
 TEST_CASE("fuse-activations: a Clip with a computed bound stays a Clip") {
