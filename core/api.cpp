@@ -95,10 +95,22 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
     }
   }
   InterpreterOptions options;
-  if (model_.memory_plan()) options.plan = &*model_.memory_plan();
+  if (model_.memory_plan()) {
+    options.plan = &*model_.memory_plan();
+    std::lock_guard lock(arenas_->mutex);
+    if (!arenas_->idle.empty()) {
+      options.arena = std::move(arenas_->idle.back());
+      arenas_->idle.pop_back();
+    }
+  }
+  if (options.plan && !options.arena) options.arena = allocate_aligned(size_t(options.plan->arena_bytes), false);
   options.kernels = model_.kernels();
   options.timer = timer;
   const std::vector<Tensor> results = run_reference(g, ordered, options);
+  if (options.arena) {  // back to the pool (not on an exception: the next run allocates anew)
+    std::lock_guard lock(arenas_->mutex);
+    arenas_->idle.push_back(std::move(options.arena));
+  }
   std::map<std::string, Tensor> out;
   for (size_t i = 0; i < results.size(); ++i) out.emplace(g.value(g.outputs[i]).name, results[i]);
   return out;

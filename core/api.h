@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -87,15 +88,22 @@ Model load_model(const std::filesystem::path& path, const LoadOptions& options =
 
 // Runs a model: every node on the kernel tuning chose for it (reference kernels at -O0), the
 // intermediates in the planned arena.
+// The arena of intermediates is kept between runs; runs from several threads at once each get
+// their own.
 class Session {
  public:
-  explicit Session(const Model& model) : model_(model) {}
+  explicit Session(const Model& model) : model_(model), arenas_(std::make_shared<ArenaPool>()) {}
   // Every graph input must be given, by name; returns every graph output by name. `timer`, if
   // given, hears each node's wall time (nnc bench --profile).
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs, const NodeTimer& timer = nullptr) const;
 
  private:
+  struct ArenaPool {
+    std::mutex mutex;
+    std::vector<std::shared_ptr<std::byte>> idle;
+  };
   const Model& model_;
+  std::shared_ptr<ArenaPool> arenas_;
 };
 
 }  // namespace nnc

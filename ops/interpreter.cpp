@@ -112,7 +112,8 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
   const MemoryPlan* plan = options.keep_intermediates ? nullptr : options.plan;
   if (plan) check_internal(plan->offset.size() == graph.values.size() && plan->skip_node.size() == graph.nodes.size(),
                            "memory plan made for another graph");
-  const std::shared_ptr<std::byte> arena = plan ? allocate_aligned(size_t(plan->arena_bytes), /*zeroed=*/false) : nullptr;
+  const std::shared_ptr<std::byte> arena =
+      !plan ? nullptr : options.arena ? options.arena : allocate_aligned(size_t(plan->arena_bytes), /*zeroed=*/false);
   size_t n = 0;  // the node running now, for the allocator
   // A planned output is zero-filled like a fresh tensor unless it overwrites its own input; a
   // type that differs from the plan's (never expected) gets storage of its own.

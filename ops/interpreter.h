@@ -42,6 +42,11 @@ struct InterpreterOptions {
   // Place intermediates in one arena as planned (passes/plan_memory.h), run outputs in place and
   // skip zero-copy Concats. Must have been made for this graph.
   const MemoryPlan* plan = nullptr;
+  // Storage for the plan's arena, at least plan->arena_bytes, that a caller keeps between runs
+  // (a fresh arena's pages fault in on first touch: milliseconds per inference on big images).
+  // Graph outputs never live in the arena, so what a run returns survives the next run.
+  // Null: the run allocates its own.
+  std::shared_ptr<std::byte> arena;
   // One entry per node of the top-level graph: the kernel to run, or nullptr for the reference
   // kernel. Empty: reference kernels throughout.
   std::span<const NodeKernel* const> kernels;

@@ -12,7 +12,8 @@
 //
 //   M[ξ](m, tile) = Σ_c U[ξ](m, c) · V[ξ](c, tile)     U = G g Gᵀ (packed once), V = Bᵀ d B
 //
-// The image is processed in blocks of tiles small enough to stay in L2, each by one thread:
+// The image is processed in blocks of tiles (runs in raster order) small enough to stay in L2,
+// each by one thread:
 // transform the block's input straight into the GEMM's packed-panel layout, run the α² GEMMs,
 // transform back (adding bias and residual, applying the activation) straight into the output.
 // F4 does less arithmetic than F2 but rounds more (its transforms have entries up to 8), which
@@ -74,25 +75,18 @@ class WinogradKernel final : public NodeKernel {
     s.tiles_h = (s.out_h + kM - 1) / kM;
     // Tiles per block: the block's transformed input and products (α² · (C + M) floats per
     // tile) should stay in L2 (about 2 MiB), yet the block must be wide enough that reading the
-    // α² transformed filters once per block is cheap.
-    // At least 96 tiles (three 32-wide panels), rounded to whole panels, so that the α²
-    // filter panels read per block are shared by enough tiles.
-    const int64_t target =
+    // α² transformed filters once per block is cheap: at least 96 tiles, in whole 32-wide
+    // panels. A block is a run of tiles in raster order, crossing tile rows where it must, so
+    // that every block but an image's last fills its panels (whole tile rows would leave, e.g.,
+    // 80 of 96 columns used at any size a power of two times 20).
+    s.block_tiles =
         std::clamp<int64_t>((int64_t(2) << 20) / (4 * kPositions * (channels_ + maps_)), 96, 512) / 32 * 32;
-    if (s.tiles_w >= target) {  // segments of one tile row
-      s.rows_per_block = 1;
-      s.cols_per_block = target;
-    } else {  // several whole tile rows
-      s.rows_per_block = std::max<int64_t>(1, std::min<int64_t>(s.tiles_h, target / s.tiles_w));
-      s.cols_per_block = s.tiles_w;
-    }
-    const int64_t row_blocks = (s.tiles_h + s.rows_per_block - 1) / s.rows_per_block;
-    const int64_t col_blocks = (s.tiles_w + s.cols_per_block - 1) / s.cols_per_block;
-    const int64_t per_image = row_blocks * col_blocks;
+    const int64_t tiles = s.tiles_h * s.tiles_w;
+    const int64_t per_image = (tiles + s.block_tiles - 1) / s.block_tiles;
     parallel_for(s.batch * per_image, [&](int, int64_t begin, int64_t end) {
       for (int64_t task = begin; task < end; ++task) {
-        const int64_t block = task % per_image;
-        run_block(k, s, task / per_image, block / col_blocks * s.rows_per_block, block % col_blocks * s.cols_per_block);
+        const int64_t first = task % per_image * s.block_tiles;
+        run_block(k, s, task / per_image, first, std::min(s.block_tiles, tiles - first));
       }
     });
   }
@@ -100,7 +94,13 @@ class WinogradKernel final : public NodeKernel {
  private:
   struct Tiling {
     int64_t batch, height, width, out_h, out_w, pad_h, pad_w;
-    int64_t tiles_h = 0, tiles_w = 0, rows_per_block = 0, cols_per_block = 0;
+    int64_t tiles_h = 0, tiles_w = 0, block_tiles = 0;
+  };
+
+  // The part of one tile row a block covers: tile columns [tx0, tx0 + cols) of tile row ty,
+  // which are the block's tiles [first, first + cols).
+  struct Segment {
+    int64_t ty, tx0, cols, first;
   };
 
   // B operands already laid out as the GEMM's panels: tile t, channel c at
@@ -124,44 +124,58 @@ class WinogradKernel final : public NodeKernel {
     int nr_;
   };
 
-  // Tile rows [ty0, ty0 + rows_per_block) x tile columns [tx0, tx0 + cols_per_block) of image b.
-  void run_block(KernelContext& k, const Tiling& s, int64_t b, int64_t ty0, int64_t tx0) const {
-    const int64_t rows = std::min(s.rows_per_block, s.tiles_h - ty0);
-    const int64_t cols = std::min(s.cols_per_block, s.tiles_w - tx0);
+  // Tiles [first_tile, first_tile + tiles) of image b, in raster order.
+  void run_block(KernelContext& k, const Tiling& s, int64_t b, int64_t first_tile, int64_t tiles) const {
     const int nr = micro_kernel().nr;
-    const int64_t tiles = rows * cols;                          // N of this block's GEMMs
-    const int64_t padded = (tiles + nr - 1) / nr * nr;          // whole panels
-    const int64_t span = kM * cols + kM;  // input columns a tile row reads, rounded to whole phases
-    const int64_t phase_length = cols + 1;
+    const int64_t padded = (tiles + nr - 1) / nr * nr;  // whole panels: N of this block's GEMMs
+    thread_local std::vector<Segment> segments;
+    segments.clear();
+    int64_t widest = 0;
+    for (int64_t t = first_tile; t < first_tile + tiles;) {
+      const Segment seg{t / s.tiles_w, t % s.tiles_w, std::min(s.tiles_w - t % s.tiles_w, first_tile + tiles - t),
+                        t - first_tile};
+      segments.push_back(seg);
+      widest = std::max(widest, seg.cols);
+      t += seg.cols;
+    }
+    const int64_t max_span = kM * widest + kM;  // input columns a segment reads, rounded to whole phases
     thread_local std::vector<float> v, m, line, spare, output_scratch;
-    output_scratch.resize(size_t(40 * cols));
+    output_scratch.resize(size_t(40 * widest));
     v.resize(size_t(kPositions * channels_ * padded));
     m.resize(size_t(kPositions * maps_ * padded));
-    line.resize(size_t(2 * kAlpha * span + kAlpha * kM * phase_length));
-    spare.resize(size_t(kM * kM * phase_length));  // output rows below the image's last row
-    if (padded != tiles) std::fill(v.begin(), v.end(), 0.0f);  // the GEMM reads whole panels
-    float* d[kAlpha];  // the α input rows of a tile row, zero-padded
-    float* r[kAlpha];  // Bᵀ d
-    float* phase[kAlpha];  // r[i] split into kM phases of phase_length
-    for (int i = 0; i < kAlpha; ++i) {
-      d[i] = line.data() + i * span;
-      r[i] = line.data() + (kAlpha + i) * span;
-      phase[i] = line.data() + 2 * kAlpha * span + i * kM * phase_length;
-    }
+    line.resize(size_t(2 * kAlpha * max_span + kAlpha * kM * (widest + 1)));
+    spare.resize(size_t(kM * kM * (widest + 1)));  // output rows below the image's last row
+    const int64_t position_step = channels_ * padded;
+    // The GEMM reads whole panels: zero the last panel's unused lanes (their products are
+    // discarded, but stale floats there could be NaNs or denormals that slow the kernel).
+    if (const int64_t used = tiles % nr; used != 0)
+      for (int xi = 0; xi < kPositions; ++xi)
+        for (int64_t c = 0; c < channels_; ++c) {
+          float* lanes = v.data() + xi * position_step + (tiles / nr) * channels_ * nr + c * nr;
+          std::fill(lanes + used, lanes + nr, 0.0f);
+        }
     // Where tile t of channel 0 at position 0 lives in V (PanelView's layout).
     thread_local std::vector<int64_t> tile_offset;
     tile_offset.resize(size_t(tiles));
     for (int64_t t = 0; t < tiles; ++t) tile_offset[size_t(t)] = (t / nr) * channels_ * nr + t % nr;
-    const int64_t position_step = channels_ * padded;
 
     // Input transform V = Bᵀ d B.
     const float* x = k.in(0).data<float>() + b * channels_ * s.height * s.width;
-    const int64_t first_column = kM * tx0 - s.pad_w;  // input column under d[.][0]
     for (int64_t c = 0; c < channels_; ++c)
-      for (int64_t row = 0; row < rows; ++row) {
-        const int64_t ty = ty0 + row;
+      for (const Segment& seg : segments) {
+        const int64_t span = kM * seg.cols + kM;
+        const int64_t phase_length = seg.cols + 1;
+        float* d[kAlpha];      // the α input rows under the segment, zero-padded
+        float* r[kAlpha];      // Bᵀ d
+        float* phase[kAlpha];  // r[i] split into kM phases of phase_length
         for (int i = 0; i < kAlpha; ++i) {
-          const int64_t ih = kM * ty - s.pad_h + i;
+          d[i] = line.data() + i * max_span;
+          r[i] = line.data() + (kAlpha + i) * max_span;
+          phase[i] = line.data() + 2 * kAlpha * max_span + i * kM * phase_length;
+        }
+        const int64_t first_column = kM * seg.tx0 - s.pad_w;  // input column under d[.][0]
+        for (int i = 0; i < kAlpha; ++i) {
+          const int64_t ih = kM * seg.ty - s.pad_h + i;
           if (ih < 0 || ih >= s.height) {
             std::fill(d[i], d[i] + span, 0.0f);
             continue;
@@ -180,9 +194,9 @@ class WinogradKernel final : public NodeKernel {
         }
         for (int i = 0; i < kAlpha; ++i) winograd::split_phases(r[i], kM, phase_length, phase[i]);
         // B over columns, in runs of tiles whose entries in V are contiguous (within one panel).
-        for (int64_t t = 0; t < cols;) {
-          const int64_t tile = row * cols + t;
-          const int64_t run = std::min<int64_t>(cols - t, nr - tile % nr);
+        for (int64_t t = 0; t < seg.cols;) {
+          const int64_t tile = seg.first + t;
+          const int64_t run = std::min<int64_t>(seg.cols - t, nr - tile % nr);
           for (int i = 0; i < kAlpha; ++i) {
             float* out = v.data() + i * kAlpha * position_step + c * nr + tile_offset[size_t(tile)];
             const float* p = phase[i] + t;
@@ -208,19 +222,19 @@ class WinogradKernel final : public NodeKernel {
     float* y = k.out(0).data<float>() + b * maps_ * s.out_h * s.out_w;
     const float* residual = k.has_input(3) ? k.in(3).data<float>() + b * maps_ * s.out_h * s.out_w : nullptr;
     const int64_t step = maps_ * padded;  // from position ξ to ξ + 1
-    const int64_t x0 = kM * tx0, x1 = std::min(s.out_w, kM * (tx0 + cols));  // columns this block writes
     for (int64_t mi = 0; mi < maps_; ++mi) {
       const float bias = bias_.empty() ? 0.0f : bias_[size_t(mi)];
-      for (int64_t row = 0; row < rows; ++row) {
-        const int64_t oy = kM * (ty0 + row);
+      for (const Segment& seg : segments) {
+        const int64_t oy = kM * seg.ty;
+        const int64_t x0 = kM * seg.tx0, x1 = std::min(s.out_w, kM * (seg.tx0 + seg.cols));  // columns written
         float* out[kM];  // the tile row's output rows; past the image's last row, scratch
         for (int a = 0; a < kM; ++a)
-          out[a] = oy + a < s.out_h ? y + (mi * s.out_h + oy + a) * s.out_w + x0 : spare.data() + a * kM * phase_length;
-        const float* p = m.data() + mi * padded + row * cols;
+          out[a] = oy + a < s.out_h ? y + (mi * s.out_h + oy + a) * s.out_w + x0 : spare.data() + a * kM * (widest + 1);
+        const float* p = m.data() + mi * padded + seg.first;
         if constexpr (kM == 2) {
-          winograd::output_f2(p, step, cols, bias, out[0], out[1], x1 - x0);
+          winograd::output_f2(p, step, seg.cols, bias, out[0], out[1], x1 - x0);
         } else {
-          winograd::output_f4(p, step, cols, bias, out[0], out[1], out[2], out[3], x1 - x0, output_scratch.data());
+          winograd::output_f4(p, step, seg.cols, bias, out[0], out[1], out[2], out[3], x1 - x0, output_scratch.data());
         }
         for (int a = 0; a < kM && oy + a < s.out_h; ++a)
           add_residual_and_activate(out[a], residual ? residual + (out[a] - y) : nullptr, x1 - x0, activation_,

@@ -134,4 +134,17 @@ TEST_CASE("golden: U2NETP's memory plan: every Concat zero-copy, arena within 10
   const auto a = Session(planned).run({{"input", input}});
   const auto b = Session(unplanned).run({{"input", input}});
   for (const auto& [name, tensor] : a) CHECK(compare(tensor, b.at(name)).max_abs == 0);
+
+  // A session keeps its arena between runs: a second run on another input must leave the
+  // first run's outputs alone and give what a fresh session gives.
+  const Session session(planned);
+  const auto first = session.run({{"input", input}});
+  const Tensor other_input = random_tensor(DType::F32, input.dims(), 7);
+  const auto second = session.run({{"input", other_input}});
+  const auto fresh = Session(planned).run({{"input", other_input}});
+  for (const auto& [name, tensor] : a) {
+    CHECK(compare(first.at(name), tensor).max_abs == 0);
+    CHECK(compare(second.at(name), fresh.at(name)).max_abs == 0);
+    CHECK(compare(second.at(name), tensor).max_abs > 0);
+  }
 }
