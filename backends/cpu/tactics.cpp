@@ -8,13 +8,16 @@ extern const Tactic kMatMulPackedGemm, kMatMulBatchedGemm, kGemmPackedGemm;
 extern const Tactic kResizeSeparable2d, kMaxPoolDirect2d;
 extern const Tactic kAddFlat, kSubFlat, kMulFlat, kDivFlat;
 extern const Tactic kGroupNormFusedLanes, kInstanceNormFusedLanes;
+extern const Tactic kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised, kHardSigmoidVectorised,
+    kHardSwishVectorised, kTanhVectorised;
 
 std::span<const Tactic> cpu_tactics() {
   static const Tactic all[] = {
       kConvPointwiseGemm, kConvIm2colGemm, kConvWinogradF2x2, kConvWinogradF4x4, kConvDirectRows,
       kMatMulPackedGemm,  kMatMulBatchedGemm, kGemmPackedGemm, kResizeSeparable2d, kMaxPoolDirect2d,
       kAddFlat,           kSubFlat,           kMulFlat,        kDivFlat,
-      kGroupNormFusedLanes, kInstanceNormFusedLanes};
+      kGroupNormFusedLanes, kInstanceNormFusedLanes, kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised,
+      kHardSigmoidVectorised, kHardSwishVectorised, kTanhVectorised};
   return all;
 }
 

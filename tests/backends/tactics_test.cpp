@@ -268,6 +268,18 @@ return %y
     CAPTURE(text);
     CHECK(!check_tactics_agree(parse_typed(text)).empty());
   }
+  // Standalone activations, over a size that is not a multiple of the chunks or the vectors.
+  const std::pair<const char*, const char*> activations[] = {{"Relu", ""},      {"Sigmoid", ""},
+                                                             {"Tanh", ""},      {"HardSwish", ""},
+                                                             {"LeakyRelu", " alpha=0.2"},
+                                                             {"HardSigmoid", " alpha=0.3 beta=0.4"}};
+  for (const auto& [op, attrs] : activations) {
+    CAPTURE(op);
+    const std::string text =
+        std::string("graph t opset=14\ninput %x f32[2,3,77,91]\n%y _ = ") + op + " %x" + attrs + "\nreturn %y\n";
+    const std::vector<std::string> ran = check_tactics_agree(parse_typed(text));
+    CHECK(std::find(ran.begin(), ran.end(), "unary.vectorised") != ran.end());
+  }
 }
 
 TEST_CASE("normalisation tactics agree with the reference kernels, with and without a fused activation") {
