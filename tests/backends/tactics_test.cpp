@@ -72,6 +72,7 @@ TEST_CASE("conv tactics agree with the reference kernel across geometries") {
     const char* x;
     const char* w;
     const char* attrs;
+    bool depthwise = false;
   };
   const Geometry cases[] = {
       {"[1,3,17,23]", "[8,3,3,3]", "pads=[1,1,1,1]"},
@@ -83,13 +84,19 @@ TEST_CASE("conv tactics agree with the reference kernel across geometries") {
       {"[1,64,7,7]", "[300,64,1,1]", ""},
       {"[1,3,40,40]", "[1,3,3,3]", "pads=[1,1,1,1]"},
       {"[1,6,11,11]", "[7,6,2,2]", "auto_pad=\"SAME_UPPER\""},
+      // Depthwise (MobileNet's, strided and not), with a channel multiplier, dilated.
+      {"[1,16,15,15]", "[16,1,3,3]", "pads=[1,1,1,1] group=16", true},
+      {"[2,16,15,16]", "[16,1,3,3]", "pads=[1,1,1,1] strides=[2,2] group=16", true},
+      {"[1,8,12,12]", "[16,1,5,5]", "pads=[2,2,2,2] group=8", true},
+      {"[1,8,13,13]", "[8,1,3,3]", "pads=[2,2,2,2] dilations=[2,2] strides=[1,3] group=8", true},
   };
   for (const Geometry& c : cases) {
     CAPTURE(c.x);
     CAPTURE(c.w);
     CAPTURE(c.attrs);
     const std::vector<std::string> ran = check_tactics_agree(parse_typed(conv_graph(c.x, c.w, c.attrs)));
-    CHECK(std::find(ran.begin(), ran.end(), "conv.im2col-gemm") != ran.end());
+    // Depthwise convs are too small for GEMMs: the direct tactic is theirs.
+    CHECK(std::find(ran.begin(), ran.end(), c.depthwise ? "conv.direct-rows" : "conv.im2col-gemm") != ran.end());
   }
   // Only 1x1 stride-1 unpadded convs may read the image as B.
   auto has = [](const std::vector<std::string>& ran, const char* name) {
@@ -98,7 +105,9 @@ TEST_CASE("conv tactics agree with the reference kernel across geometries") {
   CHECK(has(check_tactics_agree(parse_typed(conv_graph("[1,33,15,15]", "[20,33,1,1]", ""))), "conv.1x1-gemm"));
   const auto strided = check_tactics_agree(parse_typed(conv_graph("[1,33,15,15]", "[20,33,1,1]", "strides=[2,2]")));
   CHECK(!has(strided, "conv.1x1-gemm"));
-  CHECK(!has(strided, "conv.direct-rows"));  // horizontal stride 2
+  CHECK(has(strided, "conv.direct-rows"));
+  CHECK(has(check_tactics_agree(parse_typed(conv_graph("[1,32,9,9]", "[32,1,3,3]", "pads=[1,1,1,1] group=32"))),
+            "conv.direct-rows"));  // depthwise
   CHECK(has(check_tactics_agree(parse_typed(conv_graph("[1,64,40,40]", "[1,64,3,3]", "pads=[1,1,1,1]"))),
             "conv.direct-rows"));
 }
@@ -128,8 +137,11 @@ TEST_CASE("conv tactics refuse what they cannot run, saying why") {
       if (t.op == OpKind::Conv) out.push_back(t.rejects(g, g.nodes[0]));
     return out;
   };
-  for (const std::string& why : reasons(conv_graph("[1,8,10,10]", "[8,1,3,3]", "pads=[1,1,1,1] group=8")))
-    CHECK((why.find("depthwise") != std::string::npos || why == "grouped"));
+  // A depthwise conv: only the direct tactic takes it.
+  const std::vector<std::string> depthwise = reasons(conv_graph("[1,8,10,10]", "[8,1,3,3]", "pads=[1,1,1,1] group=8"));
+  CHECK(std::count(depthwise.begin(), depthwise.end(), "") == 1);
+  for (const std::string& why : depthwise)
+    CHECK((why.empty() || why.find("depthwise") != std::string::npos || why == "grouped"));
   const std::string runtime_weights = R"(graph t opset=17
 input %x f32[1,3,8,8]
 input %w f32[4,3,3,3]
