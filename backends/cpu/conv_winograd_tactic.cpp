@@ -79,9 +79,15 @@ class WinogradKernel final : public NodeKernel {
     // panels. A block is a run of tiles in raster order, crossing tile rows where it must, so
     // that every block but an image's last fills its panels (whole tile rows would leave, e.g.,
     // 80 of 96 columns used at any size a power of two times 20).
-    s.block_tiles =
+    const int64_t target =
         std::clamp<int64_t>((int64_t(2) << 20) / (4 * kPositions * (channels_ + maps_)), 96, 512) / 32 * 32;
     const int64_t tiles = s.tiles_h * s.tiles_w;
+    // Few blocks (small images, deep layers): make their count a multiple of the threads and
+    // their sizes even, or one thread gets 96 tiles while the other gets the last 4.
+    int64_t blocks = (tiles + target - 1) / target;
+    if (const int64_t threads = thread_count(); s.batch * blocks < 4 * threads && tiles >= 32 * threads)
+      blocks = (blocks + threads - 1) / threads * threads;
+    s.block_tiles = ((tiles + blocks - 1) / blocks + 31) / 32 * 32;
     const int64_t per_image = (tiles + s.block_tiles - 1) / s.block_tiles;
     parallel_for(s.batch * per_image, [&](int, int64_t begin, int64_t end) {
       for (int64_t task = begin; task < end; ++task) {
