@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/fast_math.h"
+
 namespace nnc {
 namespace {
 
@@ -21,28 +23,6 @@ constexpr ActivationSpec kActivations[] = {
     {"Silu", 0, Kind::Silu},           {"Gelu", 0, Kind::Gelu},           {"GeluTanh", 0, Kind::GeluTanh},
     {"Tanh", 0, Kind::Tanh},
 };
-
-// e^x for float x, as straight-line arithmetic GCC vectorises (std::exp is a library call per
-// element): x = n ln2 + r with |r| <= ln2/2, e^r by a degree-6 Taylor polynomial (relative error
-// under 2e-7, about one float ulp), 2^n built in the exponent bits. Inputs are clamped to
-// [-87, 88], where e^x is a normal float; sigmoid and SiLU saturate long before that.
-inline float exp_vectorisable(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
-  // Round to nearest by the 1.5 * 2^23 trick (plain adds vectorise; nearbyint may not).
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  const float r = x - n * 0.693145751953125f - n * 1.42860682030941723212e-6f;  // ln2 in two parts
-  float p = 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t bits = (int32_t(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
 
 float sigmoid(float x) { return 1.0f / (1.0f + exp_vectorisable(-x)); }
 

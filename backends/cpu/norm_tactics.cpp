@@ -7,6 +7,7 @@
 // b = bias - mean * a, then the activation on the row while it is in cache.
 #include <cmath>
 
+#include "backends/cpu/row_math.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
 #include "ops/epilogue.h"
@@ -15,19 +16,6 @@ namespace nnc::cpu {
 namespace {
 
 constexpr int64_t kChunk = 2048;
-
-__attribute__((target_clones("avx512f", "avx2", "default"))) float row_sum(const float* x, int64_t n) {
-  float s = 0;
-  for (int64_t i = 0; i < n; ++i) s += x[i];
-  return s;
-}
-
-__attribute__((target_clones("avx512f", "avx2", "default"))) float row_squared_deviation(const float* x, int64_t n,
-                                                                                         float mean) {
-  float s = 0;
-  for (int64_t i = 0; i < n; ++i) s += (x[i] - mean) * (x[i] - mean);
-  return s;
-}
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void scale_shift(const float* __restrict x,
                                                                               float* __restrict y, int64_t n, float a,

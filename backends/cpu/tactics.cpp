@@ -10,6 +10,7 @@ extern const Tactic kAddFlat, kSubFlat, kMulFlat, kDivFlat;
 extern const Tactic kGroupNormFusedLanes, kInstanceNormFusedLanes;
 extern const Tactic kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised, kHardSigmoidVectorised,
     kHardSwishVectorised, kTanhVectorised;
+extern const Tactic kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes;
 
 std::span<const Tactic> cpu_tactics() {
   static const Tactic all[] = {
@@ -17,7 +18,7 @@ std::span<const Tactic> cpu_tactics() {
       kMatMulPackedGemm,  kMatMulBatchedGemm, kGemmPackedGemm, kResizeSeparable2d, kMaxPoolDirect2d,
       kAddFlat,           kSubFlat,           kMulFlat,        kDivFlat,
       kGroupNormFusedLanes, kInstanceNormFusedLanes, kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised,
-      kHardSigmoidVectorised, kHardSwishVectorised, kTanhVectorised};
+      kHardSigmoidVectorised, kHardSwishVectorised, kTanhVectorised, kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes};
   return all;
 }
 

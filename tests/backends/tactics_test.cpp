@@ -294,6 +294,52 @@ return %y
   }
 }
 
+TEST_CASE("softmax and layernorm tactics agree with the reference kernels") {
+  const char* const graphs[] = {
+      // Attention scores: softmax over the keys (last axis), rows longer than one vector.
+      R"(graph t opset=13
+input %x f32[2,4,37,301]
+%y _ = Softmax %x axis=-1
+return %y
+)",
+      R"(graph t opset=13
+input %x f32[5,3,7]
+%y _ = LogSoftmax %x axis=2
+return %y
+)",
+      // Opset 11: axis=1 flattens the tail into one row (the importer marks it coerce_2d).
+      R"(graph t opset=11
+input %x f32[3,4,5,6]
+%y _ = Softmax %x axis=1 coerce_2d=1
+return %y
+)",
+      R"(graph t opset=17
+input %x f32[2,50,257]
+const @s f32[257] random(seed=5)
+const @b f32[257] random(seed=6)
+%y _ = LayerNormalization %x, @s, @b axis=-1 epsilon=0.00001
+return %y
+)",
+      R"(graph t opset=17
+input %x f32[3,6,10]
+const @s f32[6,10] random(seed=5)
+%y _ = LayerNormalization %x, @s axis=1
+return %y
+)",
+  };
+  for (const char* text : graphs) {
+    CAPTURE(text);
+    const std::vector<std::string> ran = check_tactics_agree(parse_typed(text));
+    CHECK(std::count_if(ran.begin(), ran.end(), [](const std::string& name) {
+            return name == "softmax.lanes" || name == "layernorm.lanes";
+          }) == 1);
+  }
+  // Softmax over a middle axis (not contiguous) stays on the reference kernel.
+  const Graph middle = parse_typed("graph t opset=13\ninput %x f32[2,5,3]\n%y _ = Softmax %x axis=1\nreturn %y\n");
+  for (const cpu::Tactic& t : cpu::cpu_tactics())
+    if (t.op == OpKind::Softmax) CHECK(t.rejects(middle, middle.nodes[0]) == "the axis is not the innermost");
+}
+
 TEST_CASE("normalisation tactics agree with the reference kernels, with and without a fused activation") {
   const char* const graphs[] = {
       // A diffusion U-Net's GroupNorm + SiLU (per-channel scale and bias, opset 18 form).
