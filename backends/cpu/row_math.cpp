@@ -32,6 +32,10 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) float row_max(const
   return fold_lanes(x, n, x[0], [](float m, float v) { return v > m ? v : m; });
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default"))) float row_min(const float* x, int64_t n) {
+  return fold_lanes(x, n, x[0], [](float m, float v) { return v < m ? v : m; });
+}
+
 __attribute__((target_clones("avx512f", "avx2", "default"))) float row_squared_deviation(const float* x, int64_t n,
                                                                                          float mean) {
   float acc[kLanes] = {};

@@ -12,6 +12,7 @@ namespace nnc::cpu {
 
 float row_sum(const float* x, int64_t n);
 float row_max(const float* x, int64_t n);  // n >= 1
+float row_min(const float* x, int64_t n);  // n >= 1
 float row_squared_deviation(const float* x, int64_t n, float mean);  // sum of (x - mean)^2
 
 }  // namespace nnc::cpu

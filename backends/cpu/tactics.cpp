@@ -11,6 +11,8 @@ extern const Tactic kGroupNormFusedLanes, kInstanceNormFusedLanes;
 extern const Tactic kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised, kHardSigmoidVectorised,
     kHardSwishVectorised, kTanhVectorised;
 extern const Tactic kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes;
+extern const Tactic kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows;
+extern const Tactic kTransposeBlocked;
 
 std::span<const Tactic> cpu_tactics() {
   static const Tactic all[] = {
@@ -18,7 +20,8 @@ std::span<const Tactic> cpu_tactics() {
       kMatMulPackedGemm,  kMatMulBatchedGemm, kGemmPackedGemm, kResizeSeparable2d, kMaxPoolDirect2d,
       kAddFlat,           kSubFlat,           kMulFlat,        kDivFlat,
       kGroupNormFusedLanes, kInstanceNormFusedLanes, kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised,
-      kHardSigmoidVectorised, kHardSwishVectorised, kTanhVectorised, kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes};
+      kHardSigmoidVectorised, kHardSwishVectorised, kTanhVectorised, kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes,
+      kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows, kTransposeBlocked};
   return all;
 }
 

@@ -340,6 +340,40 @@ return %y
     if (t.op == OpKind::Softmax) CHECK(t.rejects(middle, middle.nodes[0]) == "the axis is not the innermost");
 }
 
+TEST_CASE("transpose and reduce tactics agree with the reference kernels") {
+  const std::pair<const char*, const char*> transposes[] = {
+      {"f32[2,3,17,19]", "perm=[0,2,3,1]"},   // NCHW -> NHWC: a 2-D transpose per image
+      {"f32[2,17,19,3]", "perm=[0,3,1,2]"},   // and back
+      {"f32[3,5,4,8]", "perm=[0,2,1,3]"},     // a head split: rows of 8 move
+      {"f32[33,47]", ""},                     // no perm: reversed
+      {"i64[2,1,3,1,5,2]", "perm=[5,3,0,4,1,2]"},
+      {"u8[4,1,6]", "perm=[1,0,2]"},          // only a size-1 axis moves
+      {"f16[7,9,3]", "perm=[2,0,1]"},
+  };
+  for (const auto& [type, perm] : transposes) {
+    CAPTURE(type);
+    const std::string text = std::string("graph t opset=13\ninput %x ") + type + "\n%y _ = Transpose %x " + perm +
+                             "\nreturn %y\n";
+    const std::vector<std::string> ran = check_tactics_agree(parse_typed(text));
+    CHECK(std::find(ran.begin(), ran.end(), "transpose.blocked") != ran.end());
+  }
+  const std::pair<const char*, const char*> reductions[] = {
+      {"ReduceMean", "const @axes i64[2] [2, 3]\n"},  // global average pool
+      {"ReduceSum", "const @axes i64[1] [-1]\n"},
+      {"ReduceMax", ""},                             // every axis
+      {"ReduceMin", "const @axes i64[2] [1, 3]\n"},  // not innermost: stays on the reference
+  };
+  for (const auto& [op, axes] : reductions) {
+    CAPTURE(op);
+    const std::string axes_input = std::string(axes).empty() ? "" : ", @axes";
+    const std::string text = std::string("graph t opset=18\ninput %x f32[2,3,45,47]\n") + axes + "%y _ = " + op +
+                             " %x" + axes_input + " keepdims=1\nreturn %y\n";
+    const std::vector<std::string> ran = check_tactics_agree(parse_typed(text));
+    const bool innermost = std::string(op) != "ReduceMin";
+    CHECK((std::find(ran.begin(), ran.end(), "reduce.rows") != ran.end()) == innermost);
+  }
+}
+
 TEST_CASE("normalisation tactics agree with the reference kernels, with and without a fused activation") {
   const char* const graphs[] = {
       // A diffusion U-Net's GroupNorm + SiLU (per-channel scale and bias, opset 18 form).
