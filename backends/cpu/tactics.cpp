@@ -12,7 +12,7 @@ extern const Tactic kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised, k
     kHardSwishVectorised, kTanhVectorised;
 extern const Tactic kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes;
 extern const Tactic kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows;
-extern const Tactic kTransposeBlocked;
+extern const Tactic kTransposeBlocked, kGridSampleBilinearTaps;
 
 std::span<const Tactic> cpu_tactics() {
   static const Tactic all[] = {
@@ -21,7 +21,8 @@ std::span<const Tactic> cpu_tactics() {
       kAddFlat,           kSubFlat,           kMulFlat,        kDivFlat,
       kGroupNormFusedLanes, kInstanceNormFusedLanes, kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised,
       kHardSigmoidVectorised, kHardSwishVectorised, kTanhVectorised, kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes,
-      kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows, kTransposeBlocked};
+      kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows, kTransposeBlocked,
+      kGridSampleBilinearTaps};
   return all;
 }
 

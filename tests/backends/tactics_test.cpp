@@ -21,7 +21,7 @@ namespace {
 
 // Runs node 0 of `g` with the reference kernel and with every tactic that accepts it; returns
 // the names of the tactics that ran.
-std::vector<std::string> check_tactics_agree(const Graph& g, double tolerance = 1e-5) {
+std::vector<std::string> check_tactics_agree(const Graph& g, double tolerance = 1e-5, float input_scale = 1.0f) {
   const Node& node = g.nodes[0];
   std::vector<Tensor> owned;
   std::vector<const Tensor*> inputs;
@@ -36,7 +36,9 @@ std::vector<std::string> check_tactics_agree(const Graph& g, double tolerance = 
       inputs.push_back(v.data.get());
       continue;
     }
-    owned.push_back(random_tensor(v.type.dtype, v.type.shape.concrete(), 50 + i));
+    owned.push_back(random_tensor(v.type.dtype, v.type.shape.concrete(), 50 + i));  // floats in [-1, 1)
+    if (input_scale != 1.0f && v.type.dtype == DType::F32)
+      for (int64_t e = 0; e < owned.back().numel(); ++e) owned.back().data<float>()[e] *= input_scale;
     inputs.push_back(&owned.back());
   }
   const std::vector<Tensor> expected = run_node(node, inputs, g.opset);
@@ -372,6 +374,25 @@ TEST_CASE("transpose and reduce tactics agree with the reference kernels") {
     const bool innermost = std::string(op) != "ReduceMin";
     CHECK((std::find(ran.begin(), ran.end(), "reduce.rows") != ran.end()) == innermost);
   }
+}
+
+TEST_CASE("the grid-sample tactic agrees with the reference kernel in every padding mode and alignment") {
+  // Inputs scaled by 1.6: a fifth of the grid points fall outside [-1, 1], where the padding
+  // modes differ.
+  for (const char* padding : {"zeros", "border", "reflection"})
+    for (const int align : {0, 1}) {
+      CAPTURE(padding);
+      CAPTURE(align);
+      const Graph g = parse_typed(fmt::format(R"(graph t opset=16
+input %x f32[2,5,13,17]
+input %g f32[2,7,300,2]
+%y _ = GridSample %x, %g mode="bilinear" padding_mode="{}" align_corners={}
+return %y
+)",
+                                              padding, align));
+      const std::vector<std::string> ran = check_tactics_agree(g, 1e-5, 1.6f);
+      CHECK(std::find(ran.begin(), ran.end(), "grid-sample.bilinear-taps") != ran.end());
+    }
 }
 
 TEST_CASE("normalisation tactics agree with the reference kernels, with and without a fused activation") {
