@@ -65,14 +65,23 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void filter_row(con
   }
 }
 
+// out[x] = w0 · a[x] + w1 · b[x]: a linear resize's two vertical taps in one pass.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void blend_two_rows(float* __restrict out,
+                                                                                 const float* __restrict a, float w0,
+                                                                                 const float* __restrict b, float w1,
+                                                                                 int64_t width) {
+  for (int64_t x = 0; x < width; ++x) out[x] = w0 * a[x] + w1 * b[x];
+}
+
 class SeparableResizeKernel final : public NodeKernel {
  public:
+  // The taps depend only on the (known) shapes and the constant scales or sizes: made once.
+  SeparableResizeKernel(const ResizeTaps& rows, const ResizeTaps& cols) : rows_(to_float(rows)), cols_(to_float(cols)) {}
   std::string_view tactic() const override { return "resize.separable-2d"; }
   void run(KernelContext& k) const override {
     const Tensor& x = k.in(0);
     const Dims& in = x.dims();
-    const std::vector<ResizeTaps> taps = taps_of(k.node, in, k.inputs);
-    const AxisTaps rows = to_float(taps[2]), cols = to_float(taps[3]);
+    const AxisTaps &rows = rows_, &cols = cols_;
     const int64_t planes = in[0] * in[1], in_h = in[2], in_w = in[3];
     const int64_t out_h = int64_t(rows.index.size()) / rows.width, out_w = int64_t(cols.index.size()) / cols.width;
     const float* src = x.data<float>();
@@ -84,10 +93,12 @@ class SeparableResizeKernel final : public NodeKernel {
       std::vector<float> cache(size_t(slots * out_w));
       std::vector<int64_t> cached(size_t(slots), -1);
       int64_t next_slot = 0;
-      auto filtered = [&](int64_t plane, int64_t iy) -> const float* {
+      // `keep`: a row the caller still holds, which must not be evicted.
+      auto filtered = [&](int64_t plane, int64_t iy, const float* keep = nullptr) -> const float* {
         const int64_t key = plane * in_h + iy;
         for (int64_t s = 0; s < slots; ++s)
           if (cached[size_t(s)] == key) return cache.data() + s * out_w;
+        if (cache.data() + next_slot * out_w == keep) next_slot = (next_slot + 1) % slots;
         const int64_t s = next_slot;
         next_slot = (next_slot + 1) % slots;
         cached[size_t(s)] = key;
@@ -98,6 +109,13 @@ class SeparableResizeKernel final : public NodeKernel {
       for (int64_t r = begin; r < end; ++r) {
         const int64_t plane = r / out_h, oy = r % out_h;
         float* out = dst + r * out_w;
+        if (rows.width == 2) {
+          const int64_t at = oy * 2;
+          const float* a = filtered(plane, rows.index[size_t(at)]);
+          const float* b = filtered(plane, rows.index[size_t(at + 1)], a);
+          blend_two_rows(out, a, rows.weight[size_t(at)], b, rows.weight[size_t(at + 1)], out_w);
+          continue;
+        }
         std::fill(out, out + out_w, 0.0f);
         for (int64_t j = 0; j < rows.width; ++j) {
           const float w = rows.weight[size_t(oy * rows.width + j)];
@@ -107,6 +125,9 @@ class SeparableResizeKernel final : public NodeKernel {
       }
     }, /*min_chunk=*/8);
   }
+
+ private:
+  AxisTaps rows_, cols_;
 };
 
 std::string separable_resize_rejects(const Graph& graph, const Node& node) {
@@ -125,8 +146,11 @@ std::string separable_resize_rejects(const Graph& graph, const Node& node) {
   return "";
 }
 
-std::shared_ptr<const NodeKernel> prepare_separable_resize(const Graph&, const Node&) {
-  return std::make_shared<SeparableResizeKernel>();
+std::shared_ptr<const NodeKernel> prepare_separable_resize(const Graph& graph, const Node& node) {
+  std::vector<const Tensor*> inputs;
+  for (int i = 0; i < node.input_count(); ++i) inputs.push_back(constant_input(graph, node, i));
+  const std::vector<ResizeTaps> taps = taps_of(node, graph.type(node.inputs[0]).shape.concrete(), inputs);
+  return std::make_shared<SeparableResizeKernel>(taps[2], taps[3]);
 }
 
 }  // namespace
