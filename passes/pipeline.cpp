@@ -94,7 +94,7 @@ std::vector<std::string> line_diff(const std::string& before, const std::string&
 }
 
 std::vector<PassInfo> selected_passes(const PipelineOptions& options) {
-  const std::vector<PassInfo> table = pass_table();
+  const std::vector<PassInfo> table = options.table.empty() ? pass_table() : options.table;
   auto find = [&](const std::string& name) -> const PassInfo& {
     for (const PassInfo& p : table)
       if (name == p.name) return p;
@@ -177,6 +177,7 @@ PipelineResult run_pipeline(Graph& graph, const PipelineOptions& options) {
         fail(ErrorKind::Internal, "pass '{}' left an ill-formed graph: {}", pass.name, e.what());
       }
       if (!options.dump_dir.empty()) write_dump(options.dump_dir, dump_index++, pass.name, graph);
+      if (options.on_change) options.on_change(pass, graph);
       if (options.verify_numerics)
         result.verification.push_back(check_numerics(graph, baseline, pass.name, options.verify_tolerance));
     }

@@ -42,6 +42,12 @@ struct PipelineOptions {
   // --explain PASS: the pass whose before/after IR lines the reports carry in `explanation`.
   std::string explain;
   std::function<void(const PassReport&)> on_pass;  // progress, called after each pass
+  // Called with the graph after every pass that changed it (and passed the verifier):
+  // --bisect-passes keeps these snapshots.
+  std::function<void(const PassInfo&, const Graph&)> on_change;
+  // The passes to choose from; empty: pass_table(). The C++ API's way to run passes of one's
+  // own (and the tests' way to plant a broken one for --bisect-passes to find).
+  std::vector<PassInfo> table;
 
   // Whether any pass runs at all (-O0 without --passes runs the graph exactly as imported).
   bool runs_any_pass() const { return level > 0 || !only.empty(); }

@@ -58,9 +58,17 @@ class WinogradKernel final : public NodeKernel {
           }
       }
     kernel_ = &micro_kernel_for_rows(maps_);
-    for (int xi = 0; xi < kPositions; ++xi) {
-      const StridedSource rows(u.data() + xi * maps_ * channels_, channels_, 1);
-      packed_.push_back(std::make_unique<PackedPanels>(rows, maps_, channels_, kernel_->mr));
+    // Input channels are transformed and multiplied a chunk at a time, the chunk's products
+    // accumulating in M, so that the block's V (α² · chunk · tiles floats) and M (α² · maps ·
+    // tiles) stay in L2 together: with all 128 channels of a 128 -> 64 conv, V alone is 1.8 MB.
+    const int64_t budget = (int64_t(3) << 19) / (4 * kPositions * 96);  // 1.5 MiB over 96-tile blocks
+    chunk_ = std::clamp<int64_t>((budget - maps_) / 16 * 16, 32, channels_);
+    for (int64_t c0 = 0; c0 < channels_; c0 += chunk_) {
+      const int64_t depth = std::min(chunk_, channels_ - c0);
+      for (int xi = 0; xi < kPositions; ++xi) {
+        const StridedSource rows(u.data() + xi * maps_ * channels_ + c0, channels_, 1);
+        packed_.push_back(std::make_unique<PackedPanels>(rows, maps_, depth, kernel_->mr));
+      }
     }
     if (bias) bias_.assign(bias->data<float>(), bias->data<float>() + bias->numel());
   }
@@ -147,82 +155,80 @@ class WinogradKernel final : public NodeKernel {
     const int64_t max_span = kM * widest + kM;  // input columns a segment reads, rounded to whole phases
     thread_local std::vector<float> v, m, line, spare, output_scratch;
     output_scratch.resize(size_t(40 * widest));
-    v.resize(size_t(kPositions * channels_ * padded));
+    v.resize(size_t(kPositions * chunk_ * padded));
     m.resize(size_t(kPositions * maps_ * padded));
     line.resize(size_t(2 * kAlpha * max_span + kAlpha * kM * (widest + 1)));
     spare.resize(size_t(kM * kM * (widest + 1)));  // output rows below the image's last row
-    const int64_t position_step = channels_ * padded;
-    // The GEMM reads whole panels: zero the last panel's unused lanes (their products are
-    // discarded, but stale floats there could be NaNs or denormals that slow the kernel).
-    if (const int64_t used = tiles % nr; used != 0)
-      for (int xi = 0; xi < kPositions; ++xi)
-        for (int64_t c = 0; c < channels_; ++c) {
-          float* lanes = v.data() + xi * position_step + (tiles / nr) * channels_ * nr + c * nr;
-          std::fill(lanes + used, lanes + nr, 0.0f);
-        }
-    // Where tile t of channel 0 at position 0 lives in V (PanelView's layout).
-    thread_local std::vector<int64_t> tile_offset;
-    tile_offset.resize(size_t(tiles));
-    for (int64_t t = 0; t < tiles; ++t) tile_offset[size_t(t)] = (t / nr) * channels_ * nr + t % nr;
-
-    // Input transform V = Bᵀ d B.
     const float* x = k.in(0).data<float>() + b * channels_ * s.height * s.width;
-    for (int64_t c = 0; c < channels_; ++c)
-      for (const Segment& seg : segments) {
-        const int64_t span = kM * seg.cols + kM;
-        const int64_t phase_length = seg.cols + 1;
-        float* d[kAlpha];      // the α input rows under the segment, zero-padded
-        float* r[kAlpha];      // Bᵀ d
-        float* phase[kAlpha];  // r[i] split into kM phases of phase_length
-        for (int i = 0; i < kAlpha; ++i) {
-          d[i] = line.data() + i * max_span;
-          r[i] = line.data() + (kAlpha + i) * max_span;
-          phase[i] = line.data() + 2 * kAlpha * max_span + i * kM * phase_length;
-        }
-        const int64_t first_column = kM * seg.tx0 - s.pad_w;  // input column under d[.][0]
-        for (int i = 0; i < kAlpha; ++i) {
-          const int64_t ih = kM * seg.ty - s.pad_h + i;
-          if (ih < 0 || ih >= s.height) {
-            std::fill(d[i], d[i] + span, 0.0f);
-            continue;
+    for (int64_t c0 = 0, chunk = 0; c0 < channels_; c0 += chunk_, ++chunk) {
+      const int64_t depth = std::min(chunk_, channels_ - c0);
+      const int64_t position_step = depth * padded;
+      // The GEMM reads whole panels: zero the last panel's unused lanes (their products are
+      // discarded, but stale floats there could be NaNs or denormals that slow the kernel).
+      if (const int64_t used = tiles % nr; used != 0)
+        for (int xi = 0; xi < kPositions; ++xi)
+          for (int64_t c = 0; c < depth; ++c) {
+            float* lanes = v.data() + xi * position_step + (tiles / nr) * depth * nr + c * nr;
+            std::fill(lanes + used, lanes + nr, 0.0f);
           }
-          const float* src = x + (c * s.height + ih) * s.width;
-          const int64_t lo = std::clamp<int64_t>(-first_column, 0, span);
-          const int64_t hi = std::clamp<int64_t>(s.width - first_column, lo, span);
-          std::fill(d[i], d[i] + lo, 0.0f);
-          std::copy(src + first_column + lo, src + first_column + hi, d[i] + lo);
-          std::fill(d[i] + hi, d[i] + span, 0.0f);
-        }
-        if constexpr (kM == 2) {
-          winograd::input_rows_f2(d[0], d[1], d[2], d[3], r[0], r[1], r[2], r[3], span);
-        } else {
-          winograd::input_rows_f4(d[0], d[1], d[2], d[3], d[4], d[5], r[0], r[1], r[2], r[3], r[4], r[5], span);
-        }
-        for (int i = 0; i < kAlpha; ++i) winograd::split_phases(r[i], kM, phase_length, phase[i]);
-        // B over columns, in runs of tiles whose entries in V are contiguous (within one panel).
-        for (int64_t t = 0; t < seg.cols;) {
-          const int64_t tile = seg.first + t;
-          const int64_t run = std::min<int64_t>(seg.cols - t, nr - tile % nr);
+      // Where tile t of the chunk's channel 0 at position 0 lives in V (PanelView's layout).
+      auto tile_offset = [&](int64_t t) { return (t / nr) * depth * nr + t % nr; };
+
+      // Input transform V = Bᵀ d B of channels [c0, c0 + depth).
+      for (int64_t c = c0; c < c0 + depth; ++c)
+        for (const Segment& seg : segments) {
+          const int64_t span = kM * seg.cols + kM;
+          const int64_t phase_length = seg.cols + 1;
+          float* d[kAlpha];      // the α input rows under the segment, zero-padded
+          float* r[kAlpha];      // Bᵀ d
+          float* phase[kAlpha];  // r[i] split into kM phases of phase_length
           for (int i = 0; i < kAlpha; ++i) {
-            float* out = v.data() + i * kAlpha * position_step + c * nr + tile_offset[size_t(tile)];
-            const float* p = phase[i] + t;
+            d[i] = line.data() + i * max_span;
+            r[i] = line.data() + (kAlpha + i) * max_span;
+            phase[i] = line.data() + 2 * kAlpha * max_span + i * kM * phase_length;
+          }
+          const int64_t first_column = kM * seg.tx0 - s.pad_w;  // input column under d[.][0]
+          for (int i = 0; i < kAlpha; ++i) {
+            const int64_t ih = kM * seg.ty - s.pad_h + i;
+            if (ih < 0 || ih >= s.height) {
+              std::fill(d[i], d[i] + span, 0.0f);
+              continue;
+            }
+            const float* src = x + (c * s.height + ih) * s.width;
+            const int64_t lo = std::clamp<int64_t>(-first_column, 0, span);
+            const int64_t hi = std::clamp<int64_t>(s.width - first_column, lo, span);
+            std::fill(d[i], d[i] + lo, 0.0f);
+            std::copy(src + first_column + lo, src + first_column + hi, d[i] + lo);
+            std::fill(d[i] + hi, d[i] + span, 0.0f);
+          }
+          if constexpr (kM == 2) {
+            winograd::input_rows_f2(d[0], d[1], d[2], d[3], r[0], r[1], r[2], r[3], span);
+          } else {
+            winograd::input_rows_f4(d[0], d[1], d[2], d[3], d[4], d[5], r[0], r[1], r[2], r[3], r[4], r[5], span);
+          }
+          for (int i = 0; i < kAlpha; ++i) winograd::split_phases(r[i], kM, phase_length, phase[i]);
+          // B over columns, straight into the panels of V.
+          const winograd::PanelLayout layout{seg.first % nr, nr, depth * nr, position_step};
+          for (int i = 0; i < kAlpha; ++i) {
+            float* out = v.data() + i * kAlpha * position_step + (c - c0) * nr + tile_offset(seg.first);
+            const float* p = phase[i];
             const int64_t L = phase_length;
             if constexpr (kM == 2) {
-              winograd::input_columns_f2(p, p + L, run, out, out + position_step, out + 2 * position_step,
-                                         out + 3 * position_step);
+              winograd::input_columns_f2(p, p + L, seg.cols, layout, out);
             } else {
-              winograd::input_columns_f4(p, p + L, p + 2 * L, p + 3 * L, run, out, out + position_step,
-                                         out + 2 * position_step, out + 3 * position_step, out + 4 * position_step,
-                                         out + 5 * position_step);
+              winograd::input_columns_f4(p, p + L, p + 2 * L, p + 3 * L, seg.cols, layout, out);
             }
           }
-          t += run;
         }
-      }
 
-    for (int xi = 0; xi < kPositions; ++xi)
-      gemm(maps_, padded, channels_, *packed_[size_t(xi)], PanelView(v.data() + xi * channels_ * padded, channels_, nr),
-           m.data() + xi * maps_ * padded, padded, {}, /*threaded=*/false, kernel_);
+      // M[ξ] (+)= U[ξ] V[ξ] over this chunk's channels.
+      GemmEpilogue accumulate;
+      accumulate.accumulate = chunk > 0;
+      for (int xi = 0; xi < kPositions; ++xi)
+        gemm(maps_, padded, depth, *packed_[size_t(chunk * kPositions + xi)],
+             PanelView(v.data() + xi * position_step, depth, nr), m.data() + xi * maps_ * padded, padded, accumulate,
+             /*threaded=*/false, kernel_);
+    }
 
     // Output transform Y = Aᵀ M A (+ bias), then the rest of the epilogue.
     float* y = k.out(0).data<float>() + b * maps_ * s.out_h * s.out_w;
@@ -249,9 +255,9 @@ class WinogradKernel final : public NodeKernel {
     }
   }
 
-  int64_t maps_ = 0, channels_ = 0;
+  int64_t maps_ = 0, channels_ = 0, chunk_ = 0;
   const MicroKernel* kernel_ = nullptr;  // chosen for M at prepare time; the packing follows it
-  std::vector<std::unique_ptr<PackedPanels>> packed_;
+  std::vector<std::unique_ptr<PackedPanels>> packed_;  // per channel chunk, per position ξ
   std::vector<float> bias_;
   Activation activation_;
   bool residual_last_;

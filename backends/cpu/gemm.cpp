@@ -64,7 +64,7 @@ void gemm_block(int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t K, const
     s.b_panels.resize(size_t(panels));
     for (int64_t kb = 0; kb < K; kb += kKc) {
       const int64_t kc = std::min(kKc, K - kb);
-      const bool accumulate = kb > 0;
+      const bool accumulate = kb > 0 || epilogue.accumulate;
       for (int64_t q = 0; q < panels; ++q) {
         const int64_t j = nb + q * nr;
         s.b_panels[size_t(q)] = b.panel(j, std::min<int64_t>(nr, n1 - j), kb, kc, nr, s.b.data() + q * nr * kc);
@@ -88,7 +88,7 @@ void gemm_block(int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t K, const
         }
       }
     }
-    if (K == 0)
+    if (K == 0 && !epilogue.accumulate)
       for (int64_t m = m0; m < m1; ++m) std::memset(C + m * ldc + nb, 0, size_t(nc) * sizeof(float));
     finish_block(C, ldc, m0, m1, nb, nc, epilogue);
   }

@@ -74,6 +74,7 @@ struct GemmEpilogue {
   int64_t ld_residual = 0;
   Activation activation;
   bool residual_after_activation = false;  // act(C + biases) + residual instead of act(C + biases + residual)
+  bool accumulate = false;                  // C += A·B instead of C = A·B (a K split across calls)
 };
 
 // The tail of the conv epilogues that are not a GEMM's (Winograd, direct): adds `residual`

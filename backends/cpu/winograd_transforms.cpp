@@ -45,14 +45,56 @@ NNC_CLONES void input_rows_f2(const float* __restrict d0, const float* __restric
   }
 }
 
-NNC_CLONES void input_columns_f2(const float* __restrict e, const float* __restrict o, int64_t count,
-                                 float* __restrict out0, float* __restrict out1, float* __restrict out2,
-                                 float* __restrict out3) {
+namespace {
+
+// B over the columns of `count` consecutive tiles of one panel, into four (six) streams.
+__attribute__((always_inline)) inline void columns_f2(const float* __restrict e, const float* __restrict o,
+                                                      int64_t count, float* __restrict out0, float* __restrict out1,
+                                                      float* __restrict out2, float* __restrict out3) {
   for (int64_t t = 0; t < count; ++t) {  // columns 2t .. 2t+3 are e[t], o[t], e[t+1], o[t+1]
     out0[t] = e[t] - e[t + 1];
     out1[t] = o[t] + e[t + 1];
     out2[t] = e[t + 1] - o[t];
     out3[t] = o[t] - o[t + 1];
+  }
+}
+
+__attribute__((always_inline)) inline void columns_f4(const float* __restrict p0, const float* __restrict p1,
+                                                      const float* __restrict p2, const float* __restrict p3,
+                                                      int64_t count, float* __restrict out0, float* __restrict out1,
+                                                      float* __restrict out2, float* __restrict out3,
+                                                      float* __restrict out4, float* __restrict out5) {
+  for (int64_t t = 0; t < count; ++t) {  // columns 4t .. 4t+5: p0[t] p1[t] p2[t] p3[t] p0[t+1] p1[t+1]
+    const float a0 = p0[t], a1 = p1[t], a2 = p2[t], a3 = p3[t], a4 = p0[t + 1], a5 = p1[t + 1];
+    out0[t] = 4 * a0 - 5 * a2 + a4;
+    out1[t] = -4 * a1 - 4 * a2 + a3 + a4;
+    out2[t] = 4 * a1 - 4 * a2 - a3 + a4;
+    out3[t] = -2 * a1 - a2 + 2 * a3 + a4;
+    out4[t] = 2 * a1 - a2 - 2 * a3 + a4;
+    out5[t] = 4 * a1 - 5 * a3 + a5;
+  }
+}
+
+}  // namespace
+
+NNC_CLONES void input_columns_f2(const float* e, const float* o, int64_t count, const PanelLayout& layout, float* out) {
+  for (int64_t t = 0, lane = layout.first_lane; t < count; lane = 0) {
+    const int64_t run = std::min(count - t, layout.nr - lane);
+    const int64_t s = layout.stream_step;
+    columns_f2(e + t, o + t, run, out, out + s, out + 2 * s, out + 3 * s);
+    t += run;
+    out += layout.panel_step - lane;  // lane 0 of the next panel
+  }
+}
+
+NNC_CLONES void input_columns_f4(const float* p0, const float* p1, const float* p2, const float* p3, int64_t count,
+                                 const PanelLayout& layout, float* out) {
+  for (int64_t t = 0, lane = layout.first_lane; t < count; lane = 0) {
+    const int64_t run = std::min(count - t, layout.nr - lane);
+    const int64_t s = layout.stream_step;
+    columns_f4(p0 + t, p1 + t, p2 + t, p3 + t, run, out, out + s, out + 2 * s, out + 3 * s, out + 4 * s, out + 5 * s);
+    t += run;
+    out += layout.panel_step - lane;
   }
 }
 
@@ -92,21 +134,6 @@ NNC_CLONES void input_rows_f4(const float* __restrict d0, const float* __restric
     r3[q] = -2 * d1[q] - d2[q] + 2 * d3[q] + d4[q];
     r4[q] = 2 * d1[q] - d2[q] - 2 * d3[q] + d4[q];
     r5[q] = 4 * d1[q] - 5 * d3[q] + d5[q];
-  }
-}
-
-NNC_CLONES void input_columns_f4(const float* __restrict p0, const float* __restrict p1, const float* __restrict p2,
-                                 const float* __restrict p3, int64_t count, float* __restrict out0,
-                                 float* __restrict out1, float* __restrict out2, float* __restrict out3,
-                                 float* __restrict out4, float* __restrict out5) {
-  for (int64_t t = 0; t < count; ++t) {  // columns 4t .. 4t+5: p0[t] p1[t] p2[t] p3[t] p0[t+1] p1[t+1]
-    const float a0 = p0[t], a1 = p1[t], a2 = p2[t], a3 = p3[t], a4 = p0[t + 1], a5 = p1[t + 1];
-    out0[t] = 4 * a0 - 5 * a2 + a4;
-    out1[t] = -4 * a1 - 4 * a2 + a3 + a4;
-    out2[t] = 4 * a1 - 4 * a2 - a3 + a4;
-    out3[t] = -2 * a1 - a2 + 2 * a3 + a4;
-    out4[t] = 2 * a1 - a2 - 2 * a3 + a4;
-    out5[t] = 4 * a1 - 5 * a3 + a5;
   }
 }
 

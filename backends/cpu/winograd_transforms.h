@@ -12,7 +12,8 @@
 // Bᵀ d B is done as Bᵀ over whole input rows (input_rows_*: one vectorised pass per row of the
 // tile row), then B over columns: each transformed row is split into m phases (split_phases:
 // phase p holds columns m·t + p, so that tile t's columns are phase[k % m][t + k / m], read with
-// unit stride), and input_columns_* writes the α values of each tile to α output streams.
+// unit stride), and input_columns_* writes the α values of each tile to α output streams, laid
+// out as the GEMM's panels (one call per transformed row, whatever panels its tiles span).
 // Every function is compiled for AVX-512, AVX2 and baseline x86-64 (target_clones), and takes
 // __restrict pointers: without them GCC cannot prove the streams apart and does not vectorise.
 #pragma once
@@ -20,6 +21,14 @@
 #include <cstdint>
 
 namespace nnc::cpu::winograd {
+
+// Where input_columns_* write: the GEMM's B panels, tile t of the call at lane
+// (first_lane + t) % nr of panel (first_lane + t) / nr; `out` points at lane first_lane of the
+// first panel of stream 0, panels are panel_step floats apart and the α streams (positions)
+// stream_step apart.
+struct PanelLayout {
+  int64_t first_lane, nr, panel_step, stream_step;
+};
 
 // G for m = 2 (4x3) or m = 4 (6x3), row-major, in double (the filter transform is done once).
 const double* filter_matrix(int m);
@@ -31,8 +40,7 @@ void split_phases(const float* __restrict r, int phases, int64_t length, float* 
 void input_rows_f2(const float* __restrict d0, const float* __restrict d1, const float* __restrict d2,
                    const float* __restrict d3, float* __restrict r0, float* __restrict r1, float* __restrict r2,
                    float* __restrict r3, int64_t span);
-void input_columns_f2(const float* __restrict e, const float* __restrict o, int64_t count, float* __restrict out0,
-                      float* __restrict out1, float* __restrict out2, float* __restrict out3);
+void input_columns_f2(const float* e, const float* o, int64_t count, const PanelLayout& layout, float* out);
 // Aᵀ M A + bias for `tiles` tiles; p[ξ · step + t] is tile t's product at ξ. Writes columns
 // [0, width) of output rows out0, out1.
 void output_f2(const float* __restrict p, int64_t step, int64_t tiles, float bias, float* __restrict out0,
@@ -43,10 +51,8 @@ void input_rows_f4(const float* __restrict d0, const float* __restrict d1, const
                    const float* __restrict d3, const float* __restrict d4, const float* __restrict d5,
                    float* __restrict r0, float* __restrict r1, float* __restrict r2, float* __restrict r3,
                    float* __restrict r4, float* __restrict r5, int64_t span);
-void input_columns_f4(const float* __restrict p0, const float* __restrict p1, const float* __restrict p2,
-                      const float* __restrict p3, int64_t count, float* __restrict out0, float* __restrict out1,
-                      float* __restrict out2, float* __restrict out3, float* __restrict out4,
-                      float* __restrict out5);
+void input_columns_f4(const float* p0, const float* p1, const float* p2, const float* p3, int64_t count,
+                      const PanelLayout& layout, float* out);
 // `scratch` holds 40 · tiles floats.
 void output_f4(const float* __restrict p, int64_t step, int64_t tiles, float bias, float* __restrict out0,
                float* __restrict out1, float* __restrict out2, float* __restrict out3, int64_t width,

@@ -86,6 +86,9 @@ TEST_CASE("conv tactics agree with the reference kernel across geometries") {
       {"[1,64,7,7]", "[300,64,1,1]", ""},
       {"[1,3,40,40]", "[1,3,3,3]", "pads=[1,1,1,1]"},
       {"[1,6,11,11]", "[7,6,2,2]", "auto_pad=\"SAME_UPPER\""},
+      // Enough input channels that Winograd splits them into chunks (a last, shorter one too).
+      {"[1,160,12,12]", "[64,160,3,3]", "pads=[1,1,1,1]"},
+      {"[1,300,9,9]", "[16,300,3,3]", "pads=[1,1,1,1]"},
       // Depthwise (MobileNet's, strided and not), with a channel multiplier, dilated.
       {"[1,16,15,15]", "[16,1,3,3]", "pads=[1,1,1,1] group=16", true},
       {"[2,16,15,16]", "[16,1,3,3]", "pads=[1,1,1,1] strides=[2,2] group=16", true},
