@@ -61,8 +61,11 @@ class WinogradKernel final : public NodeKernel {
     // Input channels are transformed and multiplied a chunk at a time, the chunk's products
     // accumulating in M, so that the block's V (α² · chunk · tiles floats) and M (α² · maps ·
     // tiles) stay in L2 together: with all 128 channels of a 128 -> 64 conv, V alone is 1.8 MB.
+    // When M alone overflows L2 (deep layers, hundreds of maps) every chunk would re-read it:
+    // then the chunks are the GEMM's own K blocks, which it re-reads C for anyway.
     const int64_t budget = (int64_t(3) << 19) / (4 * kPositions * 96);  // 1.5 MiB over 96-tile blocks
-    chunk_ = std::clamp<int64_t>((budget - maps_) / 16 * 16, 32, channels_);
+    const int64_t room = (budget - maps_) / 16 * 16;
+    chunk_ = std::min(channels_, room >= 32 ? room : kKc);
     for (int64_t c0 = 0; c0 < channels_; c0 += chunk_) {
       const int64_t depth = std::min(chunk_, channels_ - c0);
       for (int xi = 0; xi < kPositions; ++xi) {
