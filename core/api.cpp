@@ -62,6 +62,20 @@ Graph load_graph(const fs::path& path, const LoadOptions& options) {
 
 }  // namespace
 
+std::string describe_options(const LoadOptions& options) {
+  const PipelineOptions& p = options.passes;
+  std::string out = p.only.empty() ? fmt::format("-O{}", p.level) : fmt::format("passes={}", fmt::join(p.only, ","));
+  for (const std::string& name : p.disabled) out += " disable=" + name;  // a std::set: sorted
+  for (const auto& [name, dims] : options.input_shapes) {                // a std::map: sorted
+    out += " input_shape=" + name + ":";
+    for (size_t i = 0; i < dims.size(); ++i) out += (i ? "x" : "") + std::to_string(dims[i]);
+  }
+  if (!options.fold_constants) out += " no_import_folding";
+  if (!options.plan_memory) out += " no_memory_plan";
+  if (!options.tune) out += " no_tune";
+  return out;
+}
+
 Model load_model(const fs::path& path, const LoadOptions& options) {
   // A compiled plan is already optimised and tuned: passes and tuning options do not apply.
   if (is_plan_file(path)) return load_plan(path);
@@ -71,13 +85,15 @@ Model load_model(const fs::path& path, const LoadOptions& options) {
   if (options.plan_memory && options.passes.runs_any_pass()) plan = plan_memory(g);
   cpu::TuningResult tuning;
   if (options.tune && options.passes.runs_any_pass()) tuning = cpu::tune(g, options.tuning);
-  return Model(std::move(g), path.string(), std::move(result), std::move(plan), std::move(tuning));
+  return Model(std::move(g), path.string(), std::move(result), std::move(plan), std::move(tuning),
+               describe_options(options));
 }
 
 void set_thread_count(int threads) { cpu::set_thread_count(threads); }
 int thread_count() { return cpu::thread_count(); }
 
-std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs, const NodeTimer& timer) const {
+std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs, const NodeTimer& timer,
+                                           const TensorTap& tap) const {
   const Graph& g = model_.graph();
   std::vector<Tensor> ordered;
   for (ValueId id : g.inputs) {
@@ -106,6 +122,7 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
   if (options.plan && !options.arena) options.arena = allocate_aligned(size_t(options.plan->arena_bytes), false);
   options.kernels = model_.kernels();
   options.timer = timer;
+  options.tap = tap;
   const std::vector<Tensor> results = run_reference(g, ordered, options);
   if (options.arena) {  // back to the pool (not on an exception: the next run allocates anew)
     std::lock_guard lock(arenas_->mutex);

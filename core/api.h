@@ -53,15 +53,20 @@ int thread_count();
 class Model {
  public:
   explicit Model(Graph graph, std::string source = "", PipelineResult optimization = {},
-                 std::optional<MemoryPlan> memory_plan = std::nullopt, cpu::TuningResult tuning = {})
+                 std::optional<MemoryPlan> memory_plan = std::nullopt, cpu::TuningResult tuning = {},
+                 std::string build_options = "")
       : graph_(std::move(graph)),
         source_(std::move(source)),
+        build_options_(std::move(build_options)),
         optimization_(std::move(optimization)),
         memory_plan_(std::move(memory_plan)),
         tuning_(std::move(tuning)),
         kernels_(tuning_.kernel_pointers()) {}
   const Graph& graph() const { return graph_; }
   const std::string& source() const { return source_; }
+  // The options that shaped it, as one line (`-O2 disable=... input_shape=...`): a plan records
+  // them, `nnc inspect PLAN` shows them.
+  const std::string& build_options() const { return build_options_; }
   std::vector<std::string> input_names() const;
   std::vector<std::string> output_names() const;
   // What the pass pipeline did to the imported graph (one report per pass).
@@ -76,11 +81,15 @@ class Model {
  private:
   Graph graph_;
   std::string source_;
+  std::string build_options_;
   PipelineResult optimization_;
   std::optional<MemoryPlan> memory_plan_;
   cpu::TuningResult tuning_;
   std::vector<const NodeKernel*> kernels_;
 };
+
+// The options in one deterministic line, as Model::build_options() reports them.
+std::string describe_options(const LoadOptions& options);
 
 // Loads an ONNX model (.onnx), an IR text file or a compiled plan (.nncplan, core/plan_file.h),
 // recognised by content, not extension. A plan loads as compiled: `options` do not apply.
@@ -94,8 +103,10 @@ class Session {
  public:
   explicit Session(const Model& model) : model_(model), arenas_(std::make_shared<ArenaPool>()) {}
   // Every graph input must be given, by name; returns every graph output by name. `timer`, if
-  // given, hears each node's wall time (nnc bench --profile).
-  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs, const NodeTimer& timer = nullptr) const;
+  // given, hears each node's wall time (nnc bench --profile); `tap` sees every tensor a node
+  // writes (nnc compare), valid only during the call: the arena reuses its bytes afterwards.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs, const NodeTimer& timer = nullptr,
+                                    const TensorTap& tap = nullptr) const;
 
  private:
   struct ArenaPool {

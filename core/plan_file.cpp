@@ -8,6 +8,7 @@
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
 #include "core/ir_text.h"
+#include "core/sha256.h"
 #include "ops/shape_inference.h"
 #include "passes/plan_memory.h"
 
@@ -131,14 +132,18 @@ bool is_plan_file(const fs::path& path) {
   return in.gcount() == std::streamsize(sizeof(head)) && std::memcmp(head, kMagic, sizeof(kMagic)) == 0;
 }
 
-void save_plan(const Model& model, const fs::path& path) {
+std::string serialize_plan(const Model& model) {
   const Graph& g = model.graph();
   check_plannable(g);
   const cpu::CpuInfo& cpu = cpu::cpu_info();
   Writer meta, ir, weights, tactics;
+  // The source's fingerprint: `sha256sum` of the file it was compiled from, when that exists.
+  std::error_code ec;
+  const std::string sha = !model.source().empty() && fs::is_regular_file(model.source(), ec) ? sha256_file(model.source()) : "";
   const std::string meta_text = fmt::format(
-      "nnc={}\nsource={}\ncpu={}\nisa={}\nthreads={}\nmemory_plan={}\n", NNC_VERSION, model.source(), cpu.model,
-      cpu::isa_name(cpu.isa), cpu::thread_count(), model.memory_plan() ? 1 : 0);
+      "nnc={}\nsource={}\nsource_sha256={}\noptions={}\ncpu={}\nisa={}\nthreads={}\nmemory_plan={}\n", NNC_VERSION,
+      model.source(), sha, model.build_options(), cpu.model, cpu::isa_name(cpu.isa), cpu::thread_count(),
+      model.memory_plan() ? 1 : 0);
   meta.put_bytes(meta_text.data(), meta_text.size());
   const std::string text = print_ir(g);
   ir.put_bytes(text.data(), text.size());
@@ -173,13 +178,29 @@ void save_plan(const Model& model, const fs::path& path) {
   header.put(uint64_t(payload.bytes().size()));
   header.put(crc32(payload.bytes().data(), payload.bytes().size()));
   header.put(uint32_t(0));
+  std::string bytes(header.bytes().data(), header.bytes().size());
+  bytes.append(payload.bytes().data(), payload.bytes().size());
+  return bytes;
+}
+
+void save_plan(const Model& model, const fs::path& path) {
+  const std::string bytes = serialize_plan(model);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(header.bytes().data(), std::streamsize(header.bytes().size()));
-  out.write(payload.bytes().data(), std::streamsize(payload.bytes().size()));
+  out.write(bytes.data(), std::streamsize(bytes.size()));
   if (!out) fail(ErrorKind::Runtime, "{}: cannot write the plan", path.string());
 }
 
-Model load_plan(const fs::path& path) {
+uint32_t plan_checksum(std::string_view plan_bytes) {
+  check_internal(plan_bytes.size() >= kHeaderBytes, "plan_checksum: not a plan");
+  uint32_t checksum;
+  std::memcpy(&checksum, plan_bytes.data() + 24, sizeof checksum);  // after magic, version, flags, size
+  return checksum;
+}
+
+namespace {
+
+// The payload of a plan file whose header, size and checksum are right; BadInput otherwise.
+std::string read_payload(const fs::path& path, uint32_t& checksum) {
   const std::string file = path.string();
   std::error_code ec;
   const uintmax_t size = fs::file_size(path, ec);
@@ -190,14 +211,15 @@ Model load_plan(const fs::path& path) {
   in.read(header.data(), std::streamsize(kHeaderBytes));
   Reader h(header, file);
   if (h.get_bytes(sizeof(kMagic), "magic") != std::string_view(kMagic, sizeof(kMagic)))
-    bad_input("{}: not an nnc plan (wrong magic)", file);
+    bad_input("{}: not an nnc plan (wrong magic){}", file,
+              header.size() > 4 && header[0] == 0x08 ? "; it looks like an ONNX model: give it to nnc compile" : "");
   const uint32_t version = h.get<uint32_t>("version");
   if (version != kPlanFormatVersion)
     bad_input("{}: plan format version {} but this nnc reads version {}; compile the model again", file, version,
               kPlanFormatVersion);
   (void)h.get<uint32_t>("flags");
   const uint64_t payload_bytes = h.get<uint64_t>("payload size");
-  const uint32_t checksum = h.get<uint32_t>("checksum");
+  checksum = h.get<uint32_t>("checksum");
   if (payload_bytes != size - kHeaderBytes)
     bad_input("{}: corrupt plan: the header promises {} payload bytes but the file holds {} (truncated or appended to)",
               file, payload_bytes, size - kHeaderBytes);
@@ -206,7 +228,11 @@ Model load_plan(const fs::path& path) {
   if (in.gcount() != std::streamsize(payload_bytes)) bad_input("{}: cannot read the plan's payload", file);
   if (crc32(payload.data(), payload.size()) != checksum)
     bad_input("{}: corrupt plan: checksum mismatch (the file was changed after nnc wrote it)", file);
+  return payload;
+}
 
+// The payload's sections by tag (views into `payload`), every required one present.
+std::map<uint32_t, std::string_view> split_sections(std::string_view payload, const std::string& file) {
   Reader r(payload, file);
   std::map<uint32_t, std::string_view> sections;
   while (!r.done()) {
@@ -218,6 +244,25 @@ Model load_plan(const fs::path& path) {
       {"META", tag("META")}, {"IRTX", tag("IRTX")}, {"WGHT", tag("WGHT")}, {"TACT", tag("TACT")}};
   for (const auto& [name, section_tag] : required)
     if (!sections.contains(section_tag)) r.corrupt(fmt::format("no {} section", name));
+  return sections;
+}
+
+}  // namespace
+
+PlanInfo read_plan_info(const fs::path& path) {
+  PlanInfo info;
+  const std::string payload = read_payload(path, info.checksum);
+  info.format_version = kPlanFormatVersion;
+  info.payload_bytes = payload.size();
+  info.meta = parse_meta(split_sections(payload, path.string())[tag("META")]);
+  return info;
+}
+
+Model load_plan(const fs::path& path) {
+  const std::string file = path.string();
+  uint32_t checksum = 0;
+  const std::string payload = read_payload(path, checksum);
+  std::map<uint32_t, std::string_view> sections = split_sections(payload, file);
   const std::map<std::string, std::string> meta = parse_meta(sections[tag("META")]);
 
   Graph g = parse_ir(std::string(sections[tag("IRTX")]), file);
@@ -284,7 +329,7 @@ Model load_plan(const fs::path& path) {
                                           file, value("cpu"), value("isa"), cpu.model, cpu::isa_name(cpu.isa)));
   std::optional<MemoryPlan> memory;
   if (value("memory_plan") == "1") memory = plan_memory(g);
-  return Model(std::move(g), file, {}, std::move(memory), std::move(tuning));
+  return Model(std::move(g), file, {}, std::move(memory), std::move(tuning), value("options"));
 }
 
 }  // namespace nnc

@@ -5,8 +5,9 @@
 //
 //   header   "NNCPLAN\0"  u32 format version (1)  u32 0  u64 payload bytes  u32 CRC-32 of payload  u32 0
 //   payload  sections, each  u32 tag  u64 length  bytes:
-//     META   text, one `key=value` per line: nnc version, source model, CPU, instruction set,
-//            threads the tactics were timed with, whether memory is planned
+//     META   text, one `key=value` per line: nnc version, source model and its SHA-256, the
+//            options it was built with, CPU, instruction set, threads the tactics were timed
+//            with, whether memory is planned
 //     IRTX   the optimised graph as IR text (core/ir_text.h)
 //     WGHT   every constant: name, dtype, dims, raw bytes (the IR text only summarises them)
 //     TACT   one tactic name per node, in schedule order ("reference" for the reference kernel)
@@ -19,6 +20,8 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <string>
 
 #include "core/api.h"
 
@@ -28,8 +31,24 @@ constexpr uint32_t kPlanFormatVersion = 1;
 
 // Writes `model` (its graph, weights, the tactic chosen for every node) to `path`. Throws
 // Unsupported for graphs a plan cannot hold yet (If/Loop subgraphs, string constants) and
-// Runtime when the file cannot be written.
+// Runtime when the file cannot be written. The bytes depend only on the model, the options it
+// was built with and this machine's CPU: no time, no addresses, no hash-map order, so the same
+// model, options and timing cache give the same file.
 void save_plan(const Model& model, const std::filesystem::path& path);
+// The bytes save_plan writes, and the payload checksum their header holds (what `nnc compare`
+// prints, to show that the plan it runs is the one `nnc compile` writes).
+std::string serialize_plan(const Model& model);
+uint32_t plan_checksum(std::string_view plan_bytes);
+
+// A plan's header and META section (nnc inspect): validated like load_plan, nothing built.
+struct PlanInfo {
+  uint32_t format_version = 0;
+  uint32_t checksum = 0;
+  uint64_t payload_bytes = 0;
+  // nnc, source, source_sha256, options, cpu, isa, threads, memory_plan
+  std::map<std::string, std::string> meta;
+};
+PlanInfo read_plan_info(const std::filesystem::path& path);
 
 // True if the file starts with the plan magic.
 bool is_plan_file(const std::filesystem::path& path);

@@ -21,6 +21,7 @@ int cmd_conformance(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);
 int cmd_u2net(const std::vector<std::string>& argv);
 int cmd_deblur(const std::vector<std::string>& argv);
+int cmd_compare(const std::vector<std::string>& argv);
 
 // The model's inputs from --input NAME=FILE options (inspect_run.cpp): .npy, .pb, images (with
 // --mean/--std/--size) or `random`; inputs not named are random when `missing_are_random`, an

@@ -9,6 +9,7 @@
 #include "core/api.h"
 #include "core/ir_text.h"
 #include "core/npy.h"
+#include "core/plan_file.h"
 #include "importers/onnx/tensor_proto.h"
 #include "models/image_io.h"
 #include "ops/cost.h"
@@ -139,18 +140,29 @@ int cmd_inspect(const std::vector<std::string>& argv) {
     fmt::print(
         "usage: nnc inspect MODEL [--ir] [-O0..-O3] [--disable-pass NAME] [--dump-passes DIR]\n"
         "                   [--input-shape NAME:DxD...]\n\n"
-        "MODEL is an .onnx file or an IR text file. Prints inputs, outputs, the op histogram,\n"
-        "parameter count and estimated FLOPs; --ir prints the IR text instead (it parses back\n"
-        "identically). -O0 shows the graph exactly as imported.\n\n{}",
+        "MODEL is an .onnx file, an IR text file or a compiled plan. Prints inputs, outputs, the op\n"
+        "histogram, parameter count and estimated FLOPs; --ir prints the IR text instead (it parses\n"
+        "back identically). -O0 shows the graph exactly as imported. For a plan, first its header:\n"
+        "format version, checksum, the nnc that wrote it, the source model and its SHA-256, the\n"
+        "options it was compiled with, and the CPU, instruction set and threads it was tuned for.\n\n{}",
         kPipelineHelp);
     return 0;
   }
   if (args.positionals().size() != 1) usage_error("nnc inspect MODEL (see --help)");
-  const Model model = load_model(args.positionals()[0], load_options(args));
+  const std::string path = args.positionals()[0];
+  const Model model = load_model(path, load_options(args));
   const Graph& g = model.graph();
   if (args.flag("--ir")) {
     fmt::print("{}", print_ir(g));
     return 0;
+  }
+  if (is_plan_file(path)) {
+    const PlanInfo info = read_plan_info(path);
+    fmt::print("plan    format version {}, payload {} bytes, checksum 0x{:08x} (CRC-32)\n", info.format_version,
+               info.payload_bytes, info.checksum);
+    for (const char* key : {"nnc", "source", "source_sha256", "options", "cpu", "isa", "threads", "memory_plan"})
+      fmt::print("  {:<14} {}\n", key, info.meta.contains(key) ? info.meta.at(key) : "(not recorded)");
+    fmt::print("\n");
   }
   fmt::print("model   {}\ngraph   {} (opset {})\n\ninputs\n", model.source(), g.name, g.opset);
   for (ValueId id : g.inputs) fmt::print("  {:<24} {}\n", g.value(id).name, to_string(g.type(id)));
