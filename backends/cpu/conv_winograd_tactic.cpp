@@ -212,15 +212,11 @@ class WinogradKernel final : public NodeKernel {
           for (int i = 0; i < kAlpha; ++i) winograd::split_phases(r[i], kM, phase_length, phase[i]);
           // B over columns, straight into the panels of V.
           const winograd::PanelLayout layout{seg.first % nr, nr, depth * nr, position_step};
-          for (int i = 0; i < kAlpha; ++i) {
-            float* out = v.data() + i * kAlpha * position_step + (c - c0) * nr + tile_offset(seg.first);
-            const float* p = phase[i];
-            const int64_t L = phase_length;
-            if constexpr (kM == 2) {
-              winograd::input_columns_f2(p, p + L, seg.cols, layout, out);
-            } else {
-              winograd::input_columns_f4(p, p + L, p + 2 * L, p + 3 * L, seg.cols, layout, out);
-            }
+          float* out = v.data() + (c - c0) * nr + tile_offset(seg.first);
+          if constexpr (kM == 2) {
+            winograd::input_columns_f2(phase[0], phase_length, seg.cols, layout, out);
+          } else {
+            winograd::input_columns_f4(phase[0], phase_length, seg.cols, layout, out);
           }
         }
 

@@ -77,24 +77,35 @@ __attribute__((always_inline)) inline void columns_f4(const float* __restrict p0
 
 }  // namespace
 
-NNC_CLONES void input_columns_f2(const float* e, const float* o, int64_t count, const PanelLayout& layout, float* out) {
-  for (int64_t t = 0, lane = layout.first_lane; t < count; lane = 0) {
-    const int64_t run = std::min(count - t, layout.nr - lane);
-    const int64_t s = layout.stream_step;
-    columns_f2(e + t, o + t, run, out, out + s, out + 2 * s, out + 3 * s);
-    t += run;
-    out += layout.panel_step - lane;  // lane 0 of the next panel
+NNC_CLONES void input_columns_f2(const float* phases, int64_t phase_length, int64_t count, const PanelLayout& layout,
+                                 float* out) {
+  for (int row = 0; row < 4; ++row) {  // row i of Bᵀ d: its phases at phases + 2 L i, its streams at out + 4 i ...
+    const float* e = phases + 2 * phase_length * row;
+    const float* o = e + phase_length;
+    float* dst = out + 4 * layout.stream_step * row;
+    for (int64_t t = 0, lane = layout.first_lane; t < count; lane = 0) {
+      const int64_t run = std::min(count - t, layout.nr - lane);
+      const int64_t s = layout.stream_step;
+      columns_f2(e + t, o + t, run, dst, dst + s, dst + 2 * s, dst + 3 * s);
+      t += run;
+      dst += layout.panel_step - lane;  // lane 0 of the next panel
+    }
   }
 }
 
-NNC_CLONES void input_columns_f4(const float* p0, const float* p1, const float* p2, const float* p3, int64_t count,
-                                 const PanelLayout& layout, float* out) {
-  for (int64_t t = 0, lane = layout.first_lane; t < count; lane = 0) {
-    const int64_t run = std::min(count - t, layout.nr - lane);
-    const int64_t s = layout.stream_step;
-    columns_f4(p0 + t, p1 + t, p2 + t, p3 + t, run, out, out + s, out + 2 * s, out + 3 * s, out + 4 * s, out + 5 * s);
-    t += run;
-    out += layout.panel_step - lane;
+NNC_CLONES void input_columns_f4(const float* phases, int64_t phase_length, int64_t count, const PanelLayout& layout,
+                                 float* out) {
+  for (int row = 0; row < 6; ++row) {
+    const float* p0 = phases + 4 * phase_length * row;
+    const float *p1 = p0 + phase_length, *p2 = p1 + phase_length, *p3 = p2 + phase_length;
+    float* dst = out + 6 * layout.stream_step * row;
+    for (int64_t t = 0, lane = layout.first_lane; t < count; lane = 0) {
+      const int64_t run = std::min(count - t, layout.nr - lane);
+      const int64_t s = layout.stream_step;
+      columns_f4(p0 + t, p1 + t, p2 + t, p3 + t, run, dst, dst + s, dst + 2 * s, dst + 3 * s, dst + 4 * s, dst + 5 * s);
+      t += run;
+      dst += layout.panel_step - lane;
+    }
   }
 }
 

@@ -40,7 +40,9 @@ void split_phases(const float* __restrict r, int phases, int64_t length, float* 
 void input_rows_f2(const float* __restrict d0, const float* __restrict d1, const float* __restrict d2,
                    const float* __restrict d3, float* __restrict r0, float* __restrict r1, float* __restrict r2,
                    float* __restrict r3, int64_t span);
-void input_columns_f2(const float* e, const float* o, int64_t count, const PanelLayout& layout, float* out);
+// B over the columns of all four rows of Bᵀ d: row i's phases at phases + 2·phase_length·i, its
+// four streams (positions 4i .. 4i+3) at out + 4·stream_step·i.
+void input_columns_f2(const float* phases, int64_t phase_length, int64_t count, const PanelLayout& layout, float* out);
 // Aᵀ M A + bias for `tiles` tiles; p[ξ · step + t] is tile t's product at ξ. Writes columns
 // [0, width) of output rows out0, out1.
 void output_f2(const float* __restrict p, int64_t step, int64_t tiles, float bias, float* __restrict out0,
@@ -51,8 +53,8 @@ void input_rows_f4(const float* __restrict d0, const float* __restrict d1, const
                    const float* __restrict d3, const float* __restrict d4, const float* __restrict d5,
                    float* __restrict r0, float* __restrict r1, float* __restrict r2, float* __restrict r3,
                    float* __restrict r4, float* __restrict r5, int64_t span);
-void input_columns_f4(const float* p0, const float* p1, const float* p2, const float* p3, int64_t count,
-                      const PanelLayout& layout, float* out);
+// The same for all six rows (phases at phases + 4·phase_length·i, streams 6i .. 6i+5).
+void input_columns_f4(const float* phases, int64_t phase_length, int64_t count, const PanelLayout& layout, float* out);
 // `scratch` holds 40 · tiles floats.
 void output_f4(const float* __restrict p, int64_t step, int64_t tiles, float bias, float* __restrict out0,
                float* __restrict out1, float* __restrict out2, float* __restrict out3, int64_t width,
