@@ -30,6 +30,9 @@ class NodeKernel {
   virtual ~NodeKernel() = default;
   virtual void run(KernelContext& k) const = 0;
   virtual std::string_view tactic() const = 0;
+  // Bytes the kernel keeps for itself (weights packed or transformed for it): the workspace
+  // `nnc compile` reports next to the weights and the arena.
+  virtual int64_t held_bytes() const { return 0; }
 };
 
 // Called after each node with its wall time in milliseconds (for `nnc bench --profile`).

@@ -39,6 +39,7 @@ class DirectRowsKernel final : public NodeKernel {
     if (bias) bias_.assign(bias->data<float>(), bias->data<float>() + bias->numel());
   }
   std::string_view tactic() const override { return "conv.direct-rows"; }
+  int64_t held_bytes() const override { return int64_t((weight_.size() + bias_.size()) * sizeof(float)); }
 
   void run(KernelContext& k) const override {
     const Dims& xd = k.in(0).dims();

@@ -114,6 +114,11 @@ class ConvGemmKernel final : public NodeKernel {
   }
 
   std::string_view tactic() const override { return tactic_; }
+  int64_t held_bytes() const override {
+    int64_t bytes = 0;
+    for (const auto& p : packed_) bytes += p->bytes();
+    return bytes;
+  }
 
   void run(KernelContext& k) const override {
     const Tensor& x = k.in(0);

@@ -77,6 +77,11 @@ class WinogradKernel final : public NodeKernel {
   }
 
   std::string_view tactic() const override { return kM == 2 ? "conv.winograd-f2x2" : "conv.winograd-f4x4"; }
+  int64_t held_bytes() const override {  // the transformed filters (α²/9 times the weights)
+    int64_t bytes = 0;
+    for (const auto& p : packed_) bytes += p->bytes();
+    return bytes;
+  }
 
   void run(KernelContext& k) const override {
     const Dims& xd = k.in(0).dims();

@@ -40,6 +40,7 @@ class PackedMatMulKernel final : public NodeKernel {
 
  private:
   int64_t k_ = 0, n_ = 0;
+  int64_t held_bytes() const override { return packed_->bytes(); }
   std::unique_ptr<PackedPanels> packed_;
   std::vector<float> bias_;
   Activation activation_;
@@ -141,6 +142,7 @@ class PackedGemmKernel final : public NodeKernel {
  private:
   bool trans_a_ = false, c_is_matrix_ = false;
   int64_t k_ = 0, n_ = 0;
+  int64_t held_bytes() const override { return packed_->bytes(); }
   std::unique_ptr<PackedPanels> packed_;
   std::vector<float> c_;
   Activation activation_;

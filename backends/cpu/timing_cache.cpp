@@ -27,6 +27,9 @@ std::vector<std::string> split(const std::string& text, char separator) {
   return parts;
 }
 
+// Ends every signature: a new nnc may time its kernels differently, so its entries are its own.
+std::string version_tag() { return std::string("nnc ") + NNC_VERSION; }
+
 }  // namespace
 
 std::string TimingCache::signature(const Graph& graph, const Node& node) {
@@ -40,7 +43,7 @@ std::string TimingCache::signature(const Graph& graph, const Node& node) {
   s += ")";
   for (const Attribute& a : node.attrs) s += " " + a.name + "=" + attribute_text(a.value);
   const CpuInfo& cpu = cpu_info();
-  s += fmt::format(" on {} {} x{}", cpu.model, isa_name(cpu.isa), thread_count());
+  s += fmt::format(" on {} {} x{} {}", cpu.model, isa_name(cpu.isa), thread_count(), version_tag());
   return without_separators(s);
 }
 
@@ -60,6 +63,7 @@ TimingCache TimingCache::load(const std::filesystem::path& path) {
                                           path.string(), kHeader));
     return cache;
   }
+  int stale = 0;
   for (int number = 2; std::getline(in, line); ++number) {
     const std::vector<std::string> fields = split(line, '\t');
     bool ok = fields.size() == 3 && !fields[0].empty() && !fields[1].empty();
@@ -79,8 +83,13 @@ TimingCache TimingCache::load(const std::filesystem::path& path) {
       cache.warnings_.push_back(fmt::format("{}:{}: skipped a line that is not a timing-cache entry", path.string(), number));
       continue;
     }
+    if (!fields[0].ends_with(" " + version_tag())) ++stale;
     cache.entries_[fields[0]] = std::move(entry);
   }
+  if (stale > 0)
+    cache.warnings_.push_back(fmt::format("{}: {} entries were written by another nnc version; they are kept in the "
+                                          "file but not used (their layers are timed again)",
+                                          path.string(), stale));
   return cache;
 }
 

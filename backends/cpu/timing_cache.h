@@ -2,8 +2,9 @@
 // same model (or of another model with the same layers) reuses it instead of timing again.
 //
 // One entry per node signature: the op, its attributes, every input's type (and whether it is a
-// constant), the CPU's name, its instruction set and the thread count; a weight's values do not
-// matter to speed and are not part of it. The file is text, one entry per line:
+// constant), the CPU's name, its instruction set, the thread count and the nnc version; a
+// weight's values do not matter to speed and are not part of it, so one cache serves every model
+// with the same layers. Entries of another nnc version stay in the file, unused, with a note. The file is text, one entry per line:
 //
 //   nnc-timing-cache 1
 //   <signature>\t<chosen tactic>\t<tactic>=<median ms>,<tactic>=<median ms>,...

@@ -505,6 +505,17 @@ return %y
   CHECK(third.cache_hits == third.nodes.size());
   CHECK(cpu::TimingCache::load(path).warnings().empty());
 
+  // An entry another nnc version wrote: kept in the file, never used, and said so.
+  {
+    std::ofstream out(path, std::ios::app);
+    out << "Conv(f32[1,8,24,24], const f32[8,8,3,3]) pads=[1,1,1,1] on Some CPU avx2 x2 nnc 0.0.1\treference\t"
+           "reference=1.0000\n";
+  }
+  const cpu::TimingCache stale = cpu::TimingCache::load(path);
+  REQUIRE(stale.warnings().size() == 1);
+  CHECK(stale.warnings()[0].find("1 entries were written by another nnc version") != std::string::npos);
+  CHECK(cpu::tune(g, options).cache_hits == third.nodes.size());
+
   // Not a cache at all: a warning, and everything is tuned afresh.
   {
     std::ofstream out(path, std::ios::trunc);

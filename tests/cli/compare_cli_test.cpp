@@ -35,7 +35,7 @@ std::string read_file(const fs::path& path) {
 // Every number after "key": in a JSON text.
 std::vector<double> json_numbers(const std::string& json, const std::string& key) {
   std::vector<double> out;
-  const std::regex pattern("\"" + key + "\":(-?[0-9.eE+-]+)");
+  const std::regex pattern("\"" + key + "\":\\s*(-?[0-9.eE+-]+)");
   for (auto it = std::sregex_iterator(json.begin(), json.end(), pattern); it != std::sregex_iterator(); ++it)
     out.push_back(std::stod((*it)[1]));
   return out;
@@ -169,5 +169,27 @@ TEST_CASE("nnc compare: --bisect-passes on a healthy pipeline, --against O0, and
   const CliResult gone = run_cli(fmt::format("compare {}", (dir / "m.nncplan").string()), dir);
   CHECK(gone.exit_code == 2);
   CHECK(gone.output.find("--source FILE") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("memory: compile reports static memory; bench's peak RSS stays flat from 20 to 1000 iterations") {
+  const fs::path dir = scratch_dir("memory");
+  const std::string model = (kGolden / "cnn/model.onnx").string();
+  const CliResult compile = run_cli("compile " + model, dir);
+  INFO(compile.output);
+  REQUIRE(compile.exit_code == 0);
+  CHECK(std::regex_search(compile.output, std::regex("static memory: weights [0-9.]+ MiB, activations [0-9.]+ MiB \\(arena\\)")));
+  auto peak = [&](int iterations) {
+    const CliResult r = run_cli(fmt::format("bench {} --iters {} --json --timing-cache {}", model, iterations,
+                                            (dir / "cache.txt").string()),
+                                dir);
+    REQUIRE(r.exit_code == 0);
+    const std::vector<double> mb = json_numbers(r.output, "peak_rss_mb");
+    REQUIRE(mb.size() == 1);
+    return mb[0];
+  };
+  const double short_run = peak(20), long_run = peak(1000);
+  MESSAGE("peak RSS after 20 iterations " << short_run << " MB, after 1000 " << long_run << " MB");
+  CHECK(long_run <= short_run * 1.05 + 1.0);
   fs::remove_all(dir);
 }

@@ -71,6 +71,24 @@ std::function<void(size_t, size_t, const Node&)> tuning_progress() {
   };
 }
 
+// What running the model holds besides its inputs and outputs, known before it runs.
+static void print_static_memory(const Model& model) {
+  const Graph& g = model.graph();
+  double weights = 0, io = 0, held = 0;
+  for (ValueId id : g.consts())
+    if (const Value& v = g.value(id); v.data) weights += double(v.data->nbytes());
+  for (const auto* list : {&g.inputs, &g.outputs})
+    for (ValueId id : *list)
+      if (g.type(id).shape.fully_known()) io += double(product(g.type(id).shape.concrete()) * int64_t(dtype_size(g.type(id).dtype)));
+  for (const NodeKernel* k : model.kernels())
+    if (k) held += double(k->held_bytes());
+  const double arena = model.memory_plan() ? double(model.memory_plan()->arena_bytes) : 0;
+  const double mib = 1 << 20;
+  fmt::print("static memory: weights {:.2f} MiB, activations {:.2f} MiB (arena) + {:.2f} MiB (inputs and outputs), "
+             "workspace {:.2f} MiB (weights packed for their tactics); {:.2f} MiB in all\n",
+             weights / mib, arena / mib, io / mib, held / mib, (weights + arena + io + held) / mib);
+}
+
 int cmd_compile(const std::vector<std::string>& argv) {
   const Args args(argv, with({"--list-passes", "-v", "--tactics"}, kPipelineFlags), with({"-o"}, kPipelineOptions));
   if (args.help()) {
@@ -127,6 +145,7 @@ int cmd_compile(const std::vector<std::string>& argv) {
   const Graph& g = model.graph();
   fmt::print("\n{} nodes, {} constants after optimisation ({:.2f} s)\n", g.nodes.size(), g.consts().size(), seconds);
   if (model.memory_plan()) fmt::print("{}\n", describe(*model.memory_plan()));
+  print_static_memory(model);
   print_tuning_summary(model, args.flag("--tactics"));
   if (!options.passes.dump_dir.empty())
     fmt::print("pass dumps written to {}/ (summary.txt, NN-<pass>.nnc, .dot)\n", options.passes.dump_dir.string());
