@@ -8,6 +8,8 @@
 #include <fstream>
 #include <regex>
 
+#include "core/compare.h"
+#include "core/npy.h"
 #include "core/sha256.h"
 #include "run_cli.h"
 
@@ -191,5 +193,40 @@ TEST_CASE("memory: compile reports static memory; bench's peak RSS stays flat fr
   const double short_run = peak(20), long_run = peak(1000);
   MESSAGE("peak RSS after 20 iterations " << short_run << " MB, after 1000 " << long_run << " MB");
   CHECK(long_run <= short_run * 1.05 + 1.0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("nnc run --dump-tensor: takes ONNX node names; a node a pass fused away is an error naming the pass") {
+  const fs::path dir = scratch_dir("dump");
+  const std::string run = fmt::format("run {} --input {}", (kGolden / "cnn/model.onnx").string(),
+                                      (kGolden / "cnn/input_0.npy").string());
+  // The same ONNX node dumped from the optimised plan and from the graph as imported agree.
+  for (const char* level : {"-O2", "-O0"}) {
+    const CliResult r = run_cli(fmt::format("{} {} --dump-tensor /stem/stem.2/Relu --save-outputs {}/{}", run, level,
+                                            dir.string(), level),
+                                dir);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+  }
+  const Tensor optimised = read_npy(dir / "-O2/stem.stem.2.Relu.npy"), imported = read_npy(dir / "-O0/stem.stem.2.Relu.npy");
+  REQUIRE(optimised.dims() == imported.dims());
+  CHECK(optimised.numel() == 16 * 33 * 47);
+  CHECK(compare(optimised, imported).rel_l2 < 1e-5);
+
+  const CliResult fused = run_cli(run + " --dump-tensor /stem/stem.0/Conv", dir);
+  INFO(fused.output);
+  CHECK(fused.exit_code == 2);
+  CHECK(fused.output.find("pass 'fold-batchnorm' fused it into the node from /stem/stem.0/Conv, "
+                          "/stem/stem.1/BatchNormalization, /stem/stem.2/Relu") != std::string::npos);
+  CHECK(fused.output.find("--dump-tensor /stem/stem.2/Relu for that, or --disable-pass fold-batchnorm") !=
+        std::string::npos);
+  // With that pass disabled the Conv's own output exists again.
+  CHECK(run_cli(run + " --dump-tensor /stem/stem.0/Conv --disable-pass fold-batchnorm --save-outputs " + dir.string(), dir)
+            .exit_code == 0);
+  CHECK(fs::exists(dir / "stem.stem.0.Conv.npy"));
+
+  const CliResult unknown = run_cli(run + " --dump-tensor /no/such/Node", dir);
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.output.find("no node of that name") != std::string::npos);
   fs::remove_all(dir);
 }

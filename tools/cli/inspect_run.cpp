@@ -99,6 +99,76 @@ std::string stats(const Tensor& t) {
   return fmt::format("min {:<10.4g} max {:<10.4g} mean {:.4g}", lo, hi, sum / double(t.numel()));
 }
 
+// The plan values that --dump-tensor's ONNX node names stand for: each node's outputs as the
+// model wrote them, which must still exist in the optimised graph. When one does not, the
+// pipeline runs again on the imported graph to find the pass after which it vanished, and the
+// error names that pass and the node of the plan that absorbed the ONNX node.
+std::set<std::string> resolve_dump_tensors(const Args& args, const Model& model, const LoadOptions& options) {
+  std::set<std::string> values;
+  if (!args.has("--dump-tensor")) return values;
+  std::string source = model.source();
+  if (is_plan_file(source)) {
+    const PlanInfo info = read_plan_info(source);
+    source = info.meta.contains("source") ? info.meta.at("source") : "";
+    if (source.empty() || !fs::exists(source))
+      bad_input("--dump-tensor names ONNX nodes, and the plan's source model '{}' is not there to read them from", source);
+  }
+  LoadOptions o0 = options;
+  o0.passes = {};
+  o0.passes.level = 0;
+  o0.tune = false;
+  o0.plan_memory = false;
+  const Model imported = load_model(source, o0);
+  const Graph& g = model.graph();
+  for (const std::string& onnx_node : args.all("--dump-tensor")) {
+    const auto node = std::find_if(imported.graph().nodes.begin(), imported.graph().nodes.end(),
+                                   [&](const Node& n) { return n.name == onnx_node; });
+    if (node == imported.graph().nodes.end())
+      bad_input("--dump-tensor '{}': the model has no node of that name (nodes that only compute constants are "
+                "folded when the model is imported)",
+                onnx_node);
+    for (ValueId out : node->outputs) {
+      if (out == kNoValue) continue;
+      const std::string& name = imported.graph().value(out).name;
+      const ValueId there = g.find(name);
+      if (there != kNoValue && std::any_of(g.nodes.begin(), g.nodes.end(), [&](const Node& n) {
+            return std::find(n.outputs.begin(), n.outputs.end(), there) != n.outputs.end();
+          })) {
+        values.insert(name);
+        continue;
+      }
+      // Gone: which pass took it, and where did the node go?
+      Graph replay = imported.graph();
+      PipelineOptions passes = options.passes;
+      passes.dump_dir.clear();
+      passes.on_pass = nullptr;
+      std::string culprit;
+      passes.on_change = [&](const PassInfo& pass, const Graph& now) {
+        const ValueId v = now.find(name);
+        const bool written = v != kNoValue && std::any_of(now.nodes.begin(), now.nodes.end(), [&](const Node& n) {
+          return std::find(n.outputs.begin(), n.outputs.end(), v) != n.outputs.end();
+        });
+        if (culprit.empty() && !written) culprit = pass.name;
+      };
+      run_pipeline(replay, passes);
+      // The plan node that absorbed it, and the ONNX node whose output that plan node writes.
+      std::string into = "removed it", instead;
+      for (const Node& n : g.nodes) {
+        if (std::find(n.sources.begin(), n.sources.end(), onnx_node) == n.sources.end()) continue;
+        const std::string& written = g.value(n.outputs[0]).name;
+        into = fmt::format("fused it into the node from {}, which writes '{}'", fmt::join(n.sources, ", "), written);
+        for (const Node& m : imported.graph().nodes)
+          if (!m.outputs.empty() && m.outputs[0] != kNoValue && imported.graph().value(m.outputs[0]).name == written)
+            instead = fmt::format("--dump-tensor {} for that, or ", m.name);
+      }
+      bad_input("--dump-tensor '{}': its output '{}' does not exist in the optimised graph: pass '{}' {}; use {}"
+                "--disable-pass {} to keep it",
+                onnx_node, name, culprit.empty() ? "?" : culprit, into, instead, culprit.empty() ? "PASS" : culprit);
+    }
+  }
+  return values;
+}
+
 }  // namespace
 
 std::map<std::string, Tensor> collect_inputs(const Graph& g, const Args& args, bool missing_are_random,
@@ -197,12 +267,14 @@ int cmd_inspect(const std::vector<std::string>& argv) {
 
 int cmd_run(const std::vector<std::string>& argv) {
   const Args args(argv, kPipelineFlags,
-                  with({"--input", "--save-outputs", "--mean", "--std", "--size", "--save-png", "--seed", "--png-size"}, kPipelineOptions));
+                  with({"--input", "--save-outputs", "--mean", "--std", "--size", "--save-png", "--seed", "--png-size",
+                        "--dump-tensor"},
+                       kPipelineOptions));
   if (args.help()) {
     fmt::print(
         "usage: nnc run MODEL --input NAME=FILE [--input ...] [--save-outputs DIR] [--save-png NAME=FILE.png]\n"
         "               [--png-size WxH|output] [--input-shape NAME:DxD...] [--mean M] [--std S] [--size WxH]\n"
-        "               [--seed N]\n\n"
+        "               [--seed N] [--dump-tensor ONNX_NODE ...]\n\n"
         "FILE is a .npy, an ONNX TensorProto .pb, an image (PNG/JPEG/BMP) or `random`.\n"
         "Images become f32[1,3,H,W]: resized to --size (default: the model's input size), scaled to\n"
         "[0,1], then (x - mean) / std per channel (--mean 0.485,0.456,0.406 --std 0.229,0.224,0.225\n"
@@ -212,7 +284,10 @@ int cmd_run(const std::vector<std::string>& argv) {
         "become _); --save-png NAME=FILE writes output NAME as a min-max normalised grayscale PNG,\n"
         "resized (bilinear) to the size of the input image when one was given, as U2Net's\n"
         "post-processing does; --png-size WxH picks another size, --png-size output keeps the\n"
-        "output's own.\n\n{}",
+        "output's own.\n"
+        "--dump-tensor ONNX_NODE (repeatable) writes what that node of the ONNX model computes, as it\n"
+        "runs in the optimised plan, to DIR/<output>.npy (DIR from --save-outputs, else .). A node\n"
+        "whose output a pass fused away is an error naming the pass and the node it went into.\n\n{}",
         kPipelineHelp);
     return 0;
   }
@@ -225,10 +300,26 @@ int cmd_run(const std::vector<std::string>& argv) {
   std::optional<std::pair<int, int>> image_size;  // of the first image input, before resizing
   const std::map<std::string, Tensor> inputs = collect_inputs(g, args, /*missing_are_random=*/false, image_size);
 
+  const std::set<std::string> dumped = resolve_dump_tensors(args, model, options);
+  std::map<std::string, Tensor> dumps;
   const Session session(model);
   const auto start = std::chrono::steady_clock::now();
-  const std::map<std::string, Tensor> outputs = session.run(inputs);
+  const std::map<std::string, Tensor> outputs =
+      session.run(inputs, nullptr, dumped.empty() ? TensorTap() : [&](const Node& node, int index, const Tensor& t) {
+        const std::string& name = g.value(node.outputs[size_t(index)]).name;
+        if (dumped.contains(name)) dumps[name] = t.clone();
+      });
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!dumped.empty()) {
+    const fs::path dir = args.get("--save-outputs", ".");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) fail(ErrorKind::Runtime, "--dump-tensor: cannot create {}: {}", dir.string(), ec.message());
+    for (const auto& [name, t] : dumps) {
+      write_npy(dir / (safe_file_name(name) + ".npy"), t);
+      fmt::print("dumped {} {} to {}\n", name, to_string(t.type()), (dir / (safe_file_name(name) + ".npy")).string());
+    }
+  }
 
   for (ValueId id : g.outputs) {
     const std::string& name = g.value(id).name;
