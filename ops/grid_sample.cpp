@@ -10,6 +10,7 @@
 // (BEVFormer) is written with this op.
 #include <cmath>
 
+#include "ops/grid_sample.h"
 #include "ops/op_def.h"
 
 namespace nnc {
@@ -34,15 +35,6 @@ std::vector<TensorType> infer(InferContext& c) {
   return {TensorType{x.dtype, Shape({x.shape.dims[0], x.shape.dims[1], grid.shape.dims[1], grid.shape.dims[2]})}};
 }
 
-// Mirrors v into [low, high] (repeatedly), as PyTorch's reflect_coordinates.
-double reflect(double v, double low, double high) {
-  if (low == high) return low;
-  const double span = high - low;
-  double d = std::abs(v - low);
-  const double flips = std::floor(d / span);
-  d -= flips * span;
-  return int64_t(flips) % 2 == 0 ? low + d : high - d;
-}
 
 double cubic_weight(double t, int k) {  // Keys, a = -0.75, taps at -1, 0, 1, 2
   const double a = -0.75;
@@ -65,7 +57,7 @@ struct Sampler {
   double pad_coordinate(double v, int64_t size) const {
     if (padding == "border") return std::clamp(v, 0.0, double(size - 1));
     if (padding == "reflection") {
-      v = align ? reflect(v, 0, double(size - 1)) : reflect(v, -0.5, double(size) - 0.5);
+      v = align ? reflect_coordinate(v, 0, double(size - 1)) : reflect_coordinate(v, -0.5, double(size) - 0.5);
       return std::clamp(v, 0.0, double(size - 1));
     }
     return v;
@@ -125,6 +117,15 @@ void reference(KernelContext& k) {
 }
 
 }  // namespace
+
+double reflect_coordinate(double v, double low, double high) {
+  if (low == high) return low;
+  const double span = high - low;
+  double d = std::abs(v - low);
+  const double flips = std::floor(d / span);
+  d -= flips * span;
+  return int64_t(flips) % 2 == 0 ? low + d : high - d;
+}
 
 extern const OpDef kGridSample{.kind = OpKind::GridSample,
                                .onnx_name = "GridSample",

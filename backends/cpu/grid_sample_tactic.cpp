@@ -8,6 +8,7 @@
 
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
+#include "ops/grid_sample.h"
 
 namespace nnc::cpu {
 namespace {
@@ -15,16 +16,6 @@ namespace {
 constexpr int64_t kPoints = 256;  // output points per block: their taps stay in L1
 
 enum class Padding { Zeros, Border, Reflection };
-
-// PyTorch's reflect_coordinates: mirrors v into [low, high].
-double reflect(double v, double low, double high) {
-  if (low == high) return low;
-  const double span = high - low;
-  double d = std::abs(v - low);
-  const double flips = std::floor(d / span);
-  d -= flips * span;
-  return int64_t(flips) % 2 == 0 ? low + d : high - d;
-}
 
 class GridSampleKernel final : public NodeKernel {
  public:
@@ -66,7 +57,7 @@ class GridSampleKernel final : public NodeKernel {
   double pad(double v, int64_t size) const {
     if (padding_ == Padding::Border) return std::clamp(v, 0.0, double(size - 1));
     if (padding_ == Padding::Reflection) {
-      v = align_ ? reflect(v, 0, double(size - 1)) : reflect(v, -0.5, double(size) - 0.5);
+      v = align_ ? reflect_coordinate(v, 0, double(size - 1)) : reflect_coordinate(v, -0.5, double(size) - 0.5);
       return std::clamp(v, 0.0, double(size - 1));
     }
     return v;

@@ -12,6 +12,7 @@
 
 #include "ops/cost.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/json.h"
 #include "tools/cli/pipeline_flags.h"
 
 namespace nnc::cli {
@@ -23,18 +24,6 @@ double peak_rss_mb() {
   return double(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (uint8_t(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", int(c));
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
 double percentile(std::vector<double> sorted, double p) {
   std::sort(sorted.begin(), sorted.end());

@@ -17,6 +17,7 @@
 #include "core/sha256.h"
 #include "passes/bisect_passes.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/json.h"
 #include "tools/cli/pipeline_flags.h"
 
 namespace nnc::cli {
@@ -32,24 +33,7 @@ struct TensorReport {
   bool beyond = false;
 };
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (uint8_t(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", int(c));
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
-std::string json_number(double v) {
-  if (std::isnan(v)) return "null";
-  if (std::isinf(v)) return v > 0 ? "1e999" : "-1e999";  // JSON has no infinity; parsers read this as one
-  return fmt::format("{:.6g}", v);
-}
 
 // Every tensor `model` computes on `inputs`, by value name, copied as its node finishes; with
 // `order`, also the plan's execution order (value name and the node that wrote it).
@@ -80,24 +64,12 @@ std::string joined(const std::vector<std::string>& names, size_t width) {
 Model reference_model(const Model& model, const std::string& against, const fs::path& source,
                       const LoadOptions& options) {
   if (against == "O0") return Model(model.graph(), model.source());
-  LoadOptions o0;
-  o0.passes.level = 0;
-  o0.tune = false;
-  o0.plan_memory = false;
-  o0.input_shapes = options.input_shapes;
-  o0.fold_constants = options.fold_constants;
-  return load_model(source, o0);
+  return load_model(source, imported_options(options));
 }
 
 int bisect(const Args& args, const std::string& path, const LoadOptions& options, double tolerance) {
   if (is_plan_file(path)) usage_error("--bisect-passes re-runs the passes: give the ONNX model, not a plan");
-  LoadOptions o0;
-  o0.passes.level = 0;
-  o0.tune = false;
-  o0.plan_memory = false;
-  o0.input_shapes = options.input_shapes;
-  o0.fold_constants = options.fold_constants;
-  const Model imported = load_model(path, o0);
+  const Model imported = load_model(path, imported_options(options));
   std::optional<std::pair<int, int>> image_size;
   const std::map<std::string, Tensor> named = collect_inputs(imported.graph(), args, true, image_size);
   std::vector<Tensor> inputs;

@@ -113,12 +113,7 @@ std::set<std::string> resolve_dump_tensors(const Args& args, const Model& model,
     if (source.empty() || !fs::exists(source))
       bad_input("--dump-tensor names ONNX nodes, and the plan's source model '{}' is not there to read them from", source);
   }
-  LoadOptions o0 = options;
-  o0.passes = {};
-  o0.passes.level = 0;
-  o0.tune = false;
-  o0.plan_memory = false;
-  const Model imported = load_model(source, o0);
+  const Model imported = load_model(source, imported_options(options));
   const Graph& g = model.graph();
   for (const std::string& onnx_node : args.all("--dump-tensor")) {
     const auto node = std::find_if(imported.graph().nodes.begin(), imported.graph().nodes.end(),

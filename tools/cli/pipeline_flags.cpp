@@ -89,4 +89,14 @@ LoadOptions load_options(const Args& args) {
   return options;
 }
 
+LoadOptions imported_options(const LoadOptions& options) {
+  LoadOptions o0;
+  o0.passes.level = 0;
+  o0.tune = false;
+  o0.plan_memory = false;
+  o0.input_shapes = options.input_shapes;
+  o0.fold_constants = options.fold_constants;
+  return o0;
+}
+
 }  // namespace nnc::cli

@@ -19,5 +19,8 @@ extern const char* const kPipelineHelp;
 std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b);
 // LoadOptions from the shared flags; throws a usage error for malformed values.
 LoadOptions load_options(const Args& args);
+// The same model as imported (-O0: no passes, no tuning, no memory plan) with the same input
+// shapes and import-time folding: the reference nnc compare and --dump-tensor read.
+LoadOptions imported_options(const LoadOptions& options);
 
 }  // namespace nnc::cli
