@@ -129,8 +129,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const Node& node = g.nodes[nodes[i].node];
     const double flops = estimate_flops(g, node);
     const std::string gflops = nodes[i].ms > 0 && flops > 0 ? fmt::format("{:.1f}", flops / nodes[i].ms / 1e6) : "";
-    fmt::print("  {:>9.3f} {:>5.1f}%  {:>8}  {:<20} {:<16} {}\n", nodes[i].ms, 100 * nodes[i].ms / profiled_total,
-               gflops, tactic_of(nodes[i].node), op_name(node.op), node.name);
+    // A fused node also names the ONNX nodes it came from (its own name is its first source's).
+    const std::string from = node.sources.size() > 1 ? fmt::format("  # from {}", fmt::join(node.sources, ", ")) : "";
+    fmt::print("  {:>9.3f} {:>5.1f}%  {:>8}  {:<20} {:<16} {}{}\n", nodes[i].ms, 100 * nodes[i].ms / profiled_total,
+               gflops, tactic_of(nodes[i].node), op_name(node.op), node.name, from);
   }
   if (nodes.size() > shown) fmt::print("  ... {} more nodes\n", nodes.size() - shown);
   std::map<std::string, std::pair<double, int>> by_op;

@@ -21,9 +21,12 @@ namespace nnc::cli {
 namespace {
 
 // "Conv_12 (Conv) f32[1,16,320,320]"
+// "name (Op) type", and for a fused node the ONNX nodes it came from.
 std::string node_label(const Graph& g, const Node& n) {
   const std::string name = n.name.empty() ? "(unnamed)" : n.name;
-  return fmt::format("{} ({}) {}", name, op_name(n.op), n.outputs.empty() ? "" : to_string(g.type(n.outputs[0])));
+  std::string label = fmt::format("{} ({}) {}", name, op_name(n.op), n.outputs.empty() ? "" : to_string(g.type(n.outputs[0])));
+  if (n.sources.size() > 1) label += fmt::format("  # from {}", fmt::join(n.sources, ", "));
+  return label;
 }
 
 }  // namespace
