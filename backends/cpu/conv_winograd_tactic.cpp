@@ -146,117 +146,144 @@ class WinogradKernel final : public NodeKernel {
     int nr_;
   };
 
-  // Tiles [first_tile, first_tile + tiles) of image b, in raster order.
-  void run_block(KernelContext& k, const Tiling& s, int64_t b, int64_t first_tile, int64_t tiles) const {
-    const int nr = micro_kernel().nr;
-    const int64_t padded = (tiles + nr - 1) / nr * nr;  // whole panels: N of this block's GEMMs
-    thread_local std::vector<Segment> segments;
-    segments.clear();
-    int64_t widest = 0;
+  // The tile rows that tiles [first_tile, first_tile + tiles) of an image cover, in raster order.
+  static std::vector<Segment> segments_of(const Tiling& s, int64_t first_tile, int64_t tiles) {
+    std::vector<Segment> segments;
     for (int64_t t = first_tile; t < first_tile + tiles;) {
       const Segment seg{t / s.tiles_w, t % s.tiles_w, std::min(s.tiles_w - t % s.tiles_w, first_tile + tiles - t),
                         t - first_tile};
       segments.push_back(seg);
-      widest = std::max(widest, seg.cols);
       t += seg.cols;
     }
-    const int64_t max_span = kM * widest + kM;  // input columns a segment reads, rounded to whole phases
-    thread_local std::vector<float> v, m, line, spare, output_scratch;
-    output_scratch.resize(size_t(40 * widest));
-    v.resize(size_t(kPositions * chunk_ * padded));
-    m.resize(size_t(kPositions * maps_ * padded));
-    line.resize(size_t(2 * kAlpha * max_span + kAlpha * kM * (widest + 1)));
-    spare.resize(size_t(kM * kM * (widest + 1)));  // output rows below the image's last row
-    const float* x = k.in(0).data<float>() + b * channels_ * s.height * s.width;
-    for (int64_t c0 = 0, chunk = 0; c0 < channels_; c0 += chunk_, ++chunk) {
-      const int64_t depth = std::min(chunk_, channels_ - c0);
-      const int64_t position_step = depth * padded;
-      // The GEMM reads whole panels: zero the last panel's unused lanes (their products are
-      // discarded, but stale floats there could be NaNs or denormals that slow the kernel).
-      if (const int64_t used = tiles % nr; used != 0)
-        for (int xi = 0; xi < kPositions; ++xi)
-          for (int64_t c = 0; c < depth; ++c) {
-            float* lanes = v.data() + xi * position_step + (tiles / nr) * depth * nr + c * nr;
-            std::fill(lanes + used, lanes + nr, 0.0f);
-          }
-      // Where tile t of the chunk's channel 0 at position 0 lives in V (PanelView's layout).
-      auto tile_offset = [&](int64_t t) { return (t / nr) * depth * nr + t % nr; };
+    return segments;
+  }
 
-      // Input transform V = Bᵀ d B of channels [c0, c0 + depth).
-      for (int64_t c = c0; c < c0 + depth; ++c)
-        for (const Segment& seg : segments) {
-          const int64_t span = kM * seg.cols + kM;
-          const int64_t phase_length = seg.cols + 1;
-          float* d[kAlpha];      // the α input rows under the segment, zero-padded
-          float* r[kAlpha];      // Bᵀ d
-          float* phase[kAlpha];  // r[i] split into kM phases of phase_length
-          for (int i = 0; i < kAlpha; ++i) {
-            d[i] = line.data() + i * max_span;
-            r[i] = line.data() + (kAlpha + i) * max_span;
-            phase[i] = line.data() + 2 * kAlpha * max_span + i * kM * phase_length;
-          }
-          const int64_t first_column = kM * seg.tx0 - s.pad_w;  // input column under d[.][0]
-          for (int i = 0; i < kAlpha; ++i) {
-            const int64_t ih = kM * seg.ty - s.pad_h + i;
-            if (ih < 0 || ih >= s.height) {
-              std::fill(d[i], d[i] + span, 0.0f);
-              continue;
-            }
-            const float* src = x + (c * s.height + ih) * s.width;
-            const int64_t lo = std::clamp<int64_t>(-first_column, 0, span);
-            const int64_t hi = std::clamp<int64_t>(s.width - first_column, lo, span);
-            std::fill(d[i], d[i] + lo, 0.0f);
-            std::copy(src + first_column + lo, src + first_column + hi, d[i] + lo);
-            std::fill(d[i] + hi, d[i] + span, 0.0f);
-          }
-          if constexpr (kM == 2) {
-            winograd::input_rows_f2(d[0], d[1], d[2], d[3], r[0], r[1], r[2], r[3], span);
-          } else {
-            winograd::input_rows_f4(d[0], d[1], d[2], d[3], d[4], d[5], r[0], r[1], r[2], r[3], r[4], r[5], span);
-          }
-          for (int i = 0; i < kAlpha; ++i) winograd::split_phases(r[i], kM, phase_length, phase[i]);
-          // B over columns, straight into the panels of V.
-          const winograd::PanelLayout layout{seg.first % nr, nr, depth * nr, position_step};
-          float* out = v.data() + (c - c0) * nr + tile_offset(seg.first);
-          if constexpr (kM == 2) {
-            winograd::input_columns_f2(phase[0], phase_length, seg.cols, layout, out);
-          } else {
-            winograd::input_columns_f4(phase[0], phase_length, seg.cols, layout, out);
-          }
-        }
+  static int64_t widest(const std::vector<Segment>& segments) {
+    int64_t w = 0;
+    for (const Segment& seg : segments) w = std::max(w, seg.cols);
+    return w;
+  }
 
-      // M[ξ] (+)= U[ξ] V[ξ] over this chunk's channels.
-      GemmEpilogue accumulate;
-      accumulate.accumulate = chunk > 0;
+  // V's layout for a chunk of `depth` channels over `padded` tiles: position ξ at
+  // ξ · depth · padded, then PanelView's panels.
+  // Zeroes the last panel's unused lanes: the GEMM reads whole panels, and although their
+  // products are discarded, stale floats there could be NaNs or denormals that slow the kernel.
+  static void clear_unused_lanes(float* v, int64_t depth, int64_t tiles, int64_t padded, int nr) {
+    if (const int64_t used = tiles % nr; used != 0)
       for (int xi = 0; xi < kPositions; ++xi)
-        gemm(maps_, padded, depth, *packed_[size_t(chunk * kPositions + xi)],
-             PanelView(v.data() + xi * position_step, depth, nr), m.data() + xi * maps_ * padded, padded, accumulate,
-             /*threaded=*/false, kernel_);
-    }
+        for (int64_t c = 0; c < depth; ++c) {
+          float* lanes = v + xi * depth * padded + (tiles / nr) * depth * nr + c * nr;
+          std::fill(lanes + used, lanes + nr, 0.0f);
+        }
+  }
 
-    // Output transform Y = Aᵀ M A (+ bias), then the rest of the epilogue.
+  // V = Bᵀ d B for input channel c (the chunk's channel c - c0) over every segment, written into
+  // the chunk's panels.
+  void transform_input(const Tiling& s, const float* x, int64_t c, int64_t c0, int64_t depth,
+                       const std::vector<Segment>& segments, int64_t padded, float* v) const {
+    const int nr = micro_kernel().nr;
+    const int64_t most = widest(segments);
+    const int64_t max_span = kM * most + kM;  // input columns a segment reads, rounded to whole phases
+    thread_local std::vector<float> line;
+    line.resize(size_t(2 * kAlpha * max_span + kAlpha * kM * (most + 1)));
+    const int64_t position_step = depth * padded;
+    for (const Segment& seg : segments) {
+      const int64_t span = kM * seg.cols + kM;
+      const int64_t phase_length = seg.cols + 1;
+      float* d[kAlpha];      // the α input rows under the segment, zero-padded
+      float* r[kAlpha];      // Bᵀ d
+      float* phase[kAlpha];  // r[i] split into kM phases of phase_length
+      for (int i = 0; i < kAlpha; ++i) {
+        d[i] = line.data() + i * max_span;
+        r[i] = line.data() + (kAlpha + i) * max_span;
+        phase[i] = line.data() + 2 * kAlpha * max_span + i * kM * phase_length;
+      }
+      const int64_t first_column = kM * seg.tx0 - s.pad_w;  // input column under d[.][0]
+      for (int i = 0; i < kAlpha; ++i) {
+        const int64_t ih = kM * seg.ty - s.pad_h + i;
+        if (ih < 0 || ih >= s.height) {
+          std::fill(d[i], d[i] + span, 0.0f);
+          continue;
+        }
+        const float* src = x + (c * s.height + ih) * s.width;
+        const int64_t lo = std::clamp<int64_t>(-first_column, 0, span);
+        const int64_t hi = std::clamp<int64_t>(s.width - first_column, lo, span);
+        std::fill(d[i], d[i] + lo, 0.0f);
+        std::copy(src + first_column + lo, src + first_column + hi, d[i] + lo);
+        std::fill(d[i] + hi, d[i] + span, 0.0f);
+      }
+      if constexpr (kM == 2) {
+        winograd::input_rows_f2(d[0], d[1], d[2], d[3], r[0], r[1], r[2], r[3], span);
+      } else {
+        winograd::input_rows_f4(d[0], d[1], d[2], d[3], d[4], d[5], r[0], r[1], r[2], r[3], r[4], r[5], span);
+      }
+      for (int i = 0; i < kAlpha; ++i) winograd::split_phases(r[i], kM, phase_length, phase[i]);
+      // B over columns, straight into the panels of V.
+      const winograd::PanelLayout layout{seg.first % nr, nr, depth * nr, position_step};
+      float* out = v + (c - c0) * nr + (seg.first / nr) * depth * nr + seg.first % nr;
+      if constexpr (kM == 2) {
+        winograd::input_columns_f2(phase[0], phase_length, seg.cols, layout, out);
+      } else {
+        winograd::input_columns_f4(phase[0], phase_length, seg.cols, layout, out);
+      }
+    }
+  }
+
+  // M[ξ] (+)= U[ξ] V[ξ] over chunk `chunk` (depth channels), every ξ.
+  void multiply(int64_t chunk, int64_t depth, const float* v, int64_t padded, float* m) const {
+    const int nr = micro_kernel().nr;
+    GemmEpilogue accumulate;
+    accumulate.accumulate = chunk > 0;
+    for (int xi = 0; xi < kPositions; ++xi)
+      gemm(maps_, padded, depth, *packed_[size_t(chunk * kPositions + xi)], PanelView(v + xi * depth * padded, depth, nr),
+           m + xi * maps_ * padded, padded, accumulate, /*threaded=*/false, kernel_);
+  }
+
+  // Y = Aᵀ M A (+ bias) for output map mi over every segment, then the rest of the epilogue.
+  void transform_output(KernelContext& k, const Tiling& s, int64_t b, int64_t mi, const std::vector<Segment>& segments,
+                        const float* m, int64_t padded) const {
+    const int64_t most = widest(segments);
+    thread_local std::vector<float> spare, output_scratch;
+    spare.resize(size_t(kM * kM * (most + 1)));  // output rows below the image's last row
+    output_scratch.resize(size_t(40 * most));
     float* y = k.out(0).data<float>() + b * maps_ * s.out_h * s.out_w;
     const float* residual = k.has_input(3) ? k.in(3).data<float>() + b * maps_ * s.out_h * s.out_w : nullptr;
     const int64_t step = maps_ * padded;  // from position ξ to ξ + 1
-    for (int64_t mi = 0; mi < maps_; ++mi) {
-      const float bias = bias_.empty() ? 0.0f : bias_[size_t(mi)];
-      for (const Segment& seg : segments) {
-        const int64_t oy = kM * seg.ty;
-        const int64_t x0 = kM * seg.tx0, x1 = std::min(s.out_w, kM * (seg.tx0 + seg.cols));  // columns written
-        float* out[kM];  // the tile row's output rows; past the image's last row, scratch
-        for (int a = 0; a < kM; ++a)
-          out[a] = oy + a < s.out_h ? y + (mi * s.out_h + oy + a) * s.out_w + x0 : spare.data() + a * kM * (widest + 1);
-        const float* p = m.data() + mi * padded + seg.first;
-        if constexpr (kM == 2) {
-          winograd::output_f2(p, step, seg.cols, bias, out[0], out[1], x1 - x0);
-        } else {
-          winograd::output_f4(p, step, seg.cols, bias, out[0], out[1], out[2], out[3], x1 - x0, output_scratch.data());
-        }
-        for (int a = 0; a < kM && oy + a < s.out_h; ++a)
-          add_residual_and_activate(out[a], residual ? residual + (out[a] - y) : nullptr, x1 - x0, activation_,
-                                    residual_last_);
+    const float bias = bias_.empty() ? 0.0f : bias_[size_t(mi)];
+    for (const Segment& seg : segments) {
+      const int64_t oy = kM * seg.ty;
+      const int64_t x0 = kM * seg.tx0, x1 = std::min(s.out_w, kM * (seg.tx0 + seg.cols));  // columns written
+      float* out[kM];  // the tile row's output rows; past the image's last row, scratch
+      for (int a = 0; a < kM; ++a)
+        out[a] = oy + a < s.out_h ? y + (mi * s.out_h + oy + a) * s.out_w + x0 : spare.data() + a * kM * (most + 1);
+      const float* p = m + mi * padded + seg.first;
+      if constexpr (kM == 2) {
+        winograd::output_f2(p, step, seg.cols, bias, out[0], out[1], x1 - x0);
+      } else {
+        winograd::output_f4(p, step, seg.cols, bias, out[0], out[1], out[2], out[3], x1 - x0, output_scratch.data());
       }
+      for (int a = 0; a < kM && oy + a < s.out_h; ++a)
+        add_residual_and_activate(out[a], residual ? residual + (out[a] - y) : nullptr, x1 - x0, activation_,
+                                  residual_last_);
     }
+  }
+
+  // Tiles [first_tile, first_tile + tiles) of image b, in raster order, on this thread.
+  void run_block(KernelContext& k, const Tiling& s, int64_t b, int64_t first_tile, int64_t tiles) const {
+    const int nr = micro_kernel().nr;
+    const int64_t padded = (tiles + nr - 1) / nr * nr;  // whole panels: N of this block's GEMMs
+    const std::vector<Segment> segments = segments_of(s, first_tile, tiles);
+    thread_local std::vector<float> v, m;
+    v.resize(size_t(kPositions * chunk_ * padded));
+    m.resize(size_t(kPositions * maps_ * padded));
+    const float* x = k.in(0).data<float>() + b * channels_ * s.height * s.width;
+    for (int64_t c0 = 0, chunk = 0; c0 < channels_; c0 += chunk_, ++chunk) {
+      const int64_t depth = std::min(chunk_, channels_ - c0);
+      clear_unused_lanes(v.data(), depth, tiles, padded, nr);
+      for (int64_t c = c0; c < c0 + depth; ++c) transform_input(s, x, c, c0, depth, segments, padded, v.data());
+      multiply(chunk, depth, v.data(), padded, m.data());
+    }
+    for (int64_t mi = 0; mi < maps_; ++mi) transform_output(k, s, b, mi, segments, m.data(), padded);
   }
 
   int64_t maps_ = 0, channels_ = 0, chunk_ = 0;
