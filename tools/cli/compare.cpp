@@ -9,6 +9,7 @@
 // tensor in execution order beyond the tolerance. --bisect-passes instead finds the first pass
 // after which the outputs drift (passes/bisect_passes.h).
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -29,11 +30,8 @@ struct TensorReport {
   std::vector<std::string> onnx_nodes;  // provenance of the plan node that wrote it
   std::string shape;
   Difference d;
-  size_t order = 0;  // position in the plan's execution
   bool beyond = false;
 };
-
-
 
 // Every tensor `model` computes on `inputs`, by value name, copied as its node finishes; with
 // `order`, also the plan's execution order (value name and the node that wrote it).
@@ -170,14 +168,13 @@ int cmd_compare(const std::vector<std::string>& argv) {
 
   std::vector<TensorReport> reports;
   std::vector<std::string> unmatched;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const auto& [name, node] = order[i];
+  for (const auto& [name, node] : order) {
     const auto it = expected.find(name);
     if (it == expected.end()) {
       unmatched.push_back(name);
       continue;
     }
-    TensorReport r{name, provenance(*node), to_string(planned.at(name).type()), {}, i, false};
+    TensorReport r{name, provenance(*node), to_string(planned.at(name).type()), {}, false};
     if (planned.at(name).dims() != it->second.dims()) {
       r.d.max_abs = r.d.rel_l2 = INFINITY;
       r.d.cosine = 0;
