@@ -232,11 +232,11 @@ class WinogradKernel final : public NodeKernel {
   // M[ξ] (+)= U[ξ] V[ξ] over chunk `chunk` (depth channels), every ξ.
   void multiply(int64_t chunk, int64_t depth, const float* v, int64_t padded, float* m) const {
     const int nr = micro_kernel().nr;
-    GemmEpilogue accumulate;
-    accumulate.accumulate = chunk > 0;
+    GemmEpilogue epilogue;
+    epilogue.accumulate = chunk > 0;  // later chunks add to the products of earlier ones
     for (int xi = 0; xi < kPositions; ++xi)
       gemm(maps_, padded, depth, *packed_[size_t(chunk * kPositions + xi)], PanelView(v + xi * depth * padded, depth, nr),
-           m + xi * maps_ * padded, padded, accumulate, /*threaded=*/false, kernel_);
+           m + xi * maps_ * padded, padded, epilogue, /*threaded=*/false, kernel_);
   }
 
   // Y = Aᵀ M A (+ bias) for output map mi over every segment, then the rest of the epilogue.

@@ -15,6 +15,7 @@
 using namespace nnc;
 using nnc::testing::CliResult;
 using nnc::testing::run_cli;
+using nnc::testing::scratch_dir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -22,12 +23,6 @@ namespace {
 const fs::path kSource = NNC_SOURCE_DIR;
 const fs::path kGolden = kSource / "tests/data/golden";
 
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("nnc_cli_test_{}_{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 }  // namespace
 

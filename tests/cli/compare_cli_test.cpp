@@ -16,18 +16,13 @@
 using namespace nnc;
 using nnc::testing::CliResult;
 using nnc::testing::run_cli;
+using nnc::testing::scratch_dir;
 namespace fs = std::filesystem;
 
 namespace {
 
 const fs::path kGolden = fs::path(NNC_SOURCE_DIR) / "tests/data/golden";
 
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("nnc_compare_test_{}_{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +25,14 @@ inline CliResult run_cli(const std::string& arguments, const std::filesystem::pa
   std::ifstream in(log);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
           std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+}
+
+// A fresh, empty directory for one test's files: /tmp/nnc_cli_<name>_<pid>.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("nnc_cli_{}_{}", name, ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 }  // namespace nnc::testing

@@ -99,6 +99,15 @@ std::string stats(const Tensor& t) {
   return fmt::format("min {:<10.4g} max {:<10.4g} mean {:.4g}", lo, hi, sum / double(t.numel()));
 }
 
+// Whether some node of `g` writes the value called `name` (a value a pass bypassed can linger
+// in the value table, unwritten, until dead-code elimination).
+bool written_by_a_node(const Graph& g, const std::string& name) {
+  const ValueId v = g.find(name);
+  return v != kNoValue && std::any_of(g.nodes.begin(), g.nodes.end(), [&](const Node& n) {
+           return std::find(n.outputs.begin(), n.outputs.end(), v) != n.outputs.end();
+         });
+}
+
 // The plan values that --dump-tensor's ONNX node names stand for: each node's outputs as the
 // model wrote them, which must still exist in the optimised graph. When one does not, the
 // pipeline runs again on the imported graph to find the pass after which it vanished, and the
@@ -125,10 +134,7 @@ std::set<std::string> resolve_dump_tensors(const Args& args, const Model& model,
     for (ValueId out : node->outputs) {
       if (out == kNoValue) continue;
       const std::string& name = imported.graph().value(out).name;
-      const ValueId there = g.find(name);
-      if (there != kNoValue && std::any_of(g.nodes.begin(), g.nodes.end(), [&](const Node& n) {
-            return std::find(n.outputs.begin(), n.outputs.end(), there) != n.outputs.end();
-          })) {
+      if (written_by_a_node(g, name)) {
         values.insert(name);
         continue;
       }
@@ -139,11 +145,7 @@ std::set<std::string> resolve_dump_tensors(const Args& args, const Model& model,
       passes.on_pass = nullptr;
       std::string culprit;
       passes.on_change = [&](const PassInfo& pass, const Graph& now) {
-        const ValueId v = now.find(name);
-        const bool written = v != kNoValue && std::any_of(now.nodes.begin(), now.nodes.end(), [&](const Node& n) {
-          return std::find(n.outputs.begin(), n.outputs.end(), v) != n.outputs.end();
-        });
-        if (culprit.empty() && !written) culprit = pass.name;
+        if (culprit.empty() && !written_by_a_node(now, name)) culprit = pass.name;
       };
       run_pipeline(replay, passes);
       // The plan node that absorbed it, and the ONNX node whose output that plan node writes.
