@@ -70,6 +70,11 @@ std::string describe_options(const LoadOptions& options) {
     out += " input_shape=" + name + ":";
     for (size_t i = 0; i < dims.size(); ++i) out += (i ? "x" : "") + std::to_string(dims[i]);
   }
+  if (p.quantization) {
+    out += " int8=" + (p.quantization->how.empty() ? std::string("given") : p.quantization->how);
+    if (p.quantization->fixed_point) out += " requantize=fixed";
+    for (const std::string& name : p.quantization->keep_float) out += " keep_float=" + name;
+  }
   if (!options.fold_constants) out += " no_import_folding";
   if (!options.plan_memory) out += " no_memory_plan";
   if (!options.tune) out += " no_tune";

@@ -14,8 +14,10 @@ double estimate_flops(const Graph& g, const Node& n) {
   if (n.outputs.empty() || n.outputs[0] == kNoValue) return 0;
   const TensorType& out = g.type(n.outputs[0]);
   switch (n.op) {
-    case OpKind::Conv: {  // each output element: C_in/group * kernel taps MACs
-      const TensorType& w = g.type(n.inputs[1]);
+    case OpKind::Conv:
+    case OpKind::ConvInteger:
+    case OpKind::QLinearConv: {  // each output element: C_in/group * kernel taps MACs
+      const TensorType& w = g.type(n.inputs[n.op == OpKind::QLinearConv ? 3 : 1]);
       if (!w.shape.fully_known()) return 0;
       const Dims wd = w.shape.concrete();
       return 2.0 * numel_of(out) * double(product(std::span(wd).subspan(1)));

@@ -6,8 +6,14 @@
 // products of (x − x_zp)(w − w_zp) are summed exactly in int64. The QLinear ops then requantize:
 //   y = saturate(round_half_even(acc · x_scale · w_scale / y_scale) + y_zp).
 // These are the plainly right versions; nnc's INT8 tactics are checked against them.
+//
+// nnc extends QLinearConv with a fused epilogue (activation, quantized residual in inputs 9-11,
+// float or fixed-point requantization): ops/requantize.h. passes/fold_quantized_ops.cpp makes
+// such nodes from Quantize/Dequantize pairs around a float Conv.
 #include <cmath>
 
+#include "ops/epilogue.h"
+#include "ops/requantize.h"
 #include "ops/window_geometry.h"
 
 namespace nnc {
@@ -53,8 +59,20 @@ Shape matmul_like_shape(const Node& n, const Shape& a, const Shape& b) {
 
 std::vector<TensorType> infer_conv_integer(InferContext& c) { return conv_like_shape(c, 0, 1, DType::I32); }
 std::vector<TensorType> infer_qlinear_conv(InferContext& c) {
-  if (!is_8bit(c.in(7).dtype)) node_error(c.node, "y_zero_point must be u8 or i8, got {}", dtype_name(c.in(7).dtype));
-  return conv_like_shape(c, 0, 3, c.in(7).dtype);
+  const Node& n = c.node;
+  if (!is_8bit(c.in(7).dtype)) node_error(n, "y_zero_point must be u8 or i8, got {}", dtype_name(c.in(7).dtype));
+  if (c.has_input(8) && c.in(8).dtype != DType::I32) node_error(n, "bias must be i32, got {}", dtype_name(c.in(8).dtype));
+  validate_epilogue(n);
+  if (c.input_count() > 9) {
+    if (!c.has_input(9) || !c.has_input(10)) node_error(n, "a residual needs inputs 9 (r) and 10 (r_scale)");
+    if (!is_8bit(c.in(9).dtype)) node_error(n, "residual must be u8 or i8, got {}", dtype_name(c.in(9).dtype));
+    if (c.has_input(11) && c.in(11).dtype != c.in(9).dtype)
+      node_error(n, "residual zero point is {} but the residual is {}", dtype_name(c.in(11).dtype), dtype_name(c.in(9).dtype));
+  }
+  std::vector<TensorType> y = conv_like_shape(c, 0, 3, c.in(7).dtype);
+  if (c.has_input(9) && c.in(9).shape.fully_known() && y[0].shape.fully_known() && c.in(9).shape != y[0].shape)
+    node_error(n, "residual has shape {} but the output is {}", to_string(c.in(9).shape), to_string(y[0].shape));
+  return y;
 }
 std::vector<TensorType> infer_matmul_integer(InferContext& c) {
   if (!is_8bit(c.in(0).dtype) || !is_8bit(c.in(1).dtype))
@@ -172,12 +190,28 @@ void reference_conv_integer(KernelContext& k) {
 }
 
 void reference_qlinear_conv(KernelContext& k) {
+  const Node& n = k.node;
   const Dims& y = k.out(0).dims();
-  std::vector<int64_t> acc = integer_conv(k.node, k.in(0), &k.in(2), k.in(3), &k.in(5), y);
+  std::vector<int64_t> acc = integer_conv(n, k.in(0), &k.in(2), k.in(3), &k.in(5), y);
   const int64_t spatial = product(std::span(y).subspan(2));
-  if (k.has_input(8))
+  if (k.in(4).numel() != 1 && k.in(4).numel() != y[1])
+    node_error(n, "w_scale has {} values for {} output channels", k.in(4).numel(), y[1]);
+  if (k.has_input(8)) {
+    if (k.in(8).numel() != y[1]) node_error(n, "bias has {} values for {} output channels", k.in(8).numel(), y[1]);
     for (size_t i = 0; i < acc.size(); ++i) acc[i] += k.in(8).get_int((int64_t(i) / spatial) % y[1]);
-  requantize(acc, k.in(1).get_double(0), k.in(4), spatial, k.in(6), k.in(7), k.out(0));
+  }
+  const Requantizer r = Requantizer::of(n, float(k.in(1).get_double(0)), k.in(4), float(k.in(6).get_double(0)),
+                                        int32_t(k.in(7).get_int(0)), k.out(0).dtype(), optional(k, 10), optional(k, 11));
+  const Tensor* residual = optional(k, 9);
+  Tensor& out = k.out(0);
+  for (size_t i = 0; i < acc.size(); ++i) {
+    // An exact sum that overflows int32 is outside what 8-bit inputs and an i32 bias can give.
+    const int32_t a = int32_t(std::clamp<int64_t>(acc[i], INT32_MIN, INT32_MAX));
+    const int64_t m = (int64_t(i) / spatial) % y[1];
+    const int32_t q = r.apply(a, m, residual ? int32_t(residual->get_int(int64_t(i))) : 0);
+    if (out.dtype() == DType::U8) out.data<uint8_t>()[i] = uint8_t(q);
+    else out.data<int8_t>()[i] = int8_t(q);
+  }
 }
 
 void reference_matmul_integer(KernelContext& k) {
@@ -198,14 +232,21 @@ std::vector<AttrSpec> conv_attrs() {
           AttrSpec{.name = "strides", .type = AttrType::Ints, .optional = true}};
 }
 
+std::vector<AttrSpec> qlinear_conv_attrs() {
+  std::vector<AttrSpec> attrs = with_epilogue_attrs(conv_attrs());
+  attrs.push_back(AttrSpec{.name = "residual_after_act", .type = AttrType::Int, .optional = true});
+  attrs.push_back(AttrSpec{.name = "requantize", .type = AttrType::String, .optional = true});
+  return attrs;
+}
+
 }  // namespace
 
 extern const OpDef kConvInteger{.kind = OpKind::ConvInteger, .onnx_name = "ConvInteger", .min_inputs = 2, .max_inputs = 4,
                                 .attrs = conv_attrs(), .infer = infer_conv_integer, .reference = reference_conv_integer};
 extern const OpDef kMatMulInteger{.kind = OpKind::MatMulInteger, .onnx_name = "MatMulInteger", .min_inputs = 2,
                                   .max_inputs = 4, .infer = infer_matmul_integer, .reference = reference_matmul_integer};
-extern const OpDef kQLinearConv{.kind = OpKind::QLinearConv, .onnx_name = "QLinearConv", .min_inputs = 8, .max_inputs = 9,
-                                .attrs = conv_attrs(), .infer = infer_qlinear_conv, .reference = reference_qlinear_conv};
+extern const OpDef kQLinearConv{.kind = OpKind::QLinearConv, .onnx_name = "QLinearConv", .min_inputs = 8, .max_inputs = 12,
+                                .attrs = qlinear_conv_attrs(), .infer = infer_qlinear_conv, .reference = reference_qlinear_conv};
 extern const OpDef kQLinearMatMul{.kind = OpKind::QLinearMatMul, .onnx_name = "QLinearMatMul", .min_inputs = 8,
                                   .max_inputs = 8, .infer = infer_qlinear_matmul, .reference = reference_qlinear_matmul};
 

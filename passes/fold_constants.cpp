@@ -11,7 +11,9 @@
 // is not, which is what turns exported shape subgraphs (Shape -> Gather -> Concat -> Reshape)
 // into constants once input shapes are fixed. Folding runs the reference kernel, so it is as right
 // as the kernels. Refuses outputs larger than kMaxFoldedBytes: folding would trade a cheap
-// broadcast (Expand, ConstantOfShape) for a large weight.
+// broadcast (Expand, ConstantOfShape) for a large weight. Leaves alone a DequantizeLinear of
+// 8-bit weights read by Conv/Gemm/MatMul: the integer weights are what fold-quantized-ops and
+// the INT8 kernels want (a pre-quantized QDQ model keeps its own weight scales).
 #include "passes/fold_constants.h"
 
 #include "ops/interpreter.h"
@@ -38,14 +40,29 @@ std::optional<Tensor> fold_shape_read(const Graph& g, const Node& n) {
   return run_node(n, in, g.opset)[0];
 }
 
+bool is_integer_weight_dequantize(const Graph& g, const Node& n, const std::vector<std::vector<int>>& consumers) {
+  if (n.op != OpKind::DequantizeLinear || !g.is_const(n.inputs[0])) return false;
+  const DType t = g.type(n.inputs[0]).dtype;
+  if (t != DType::U8 && t != DType::I8) return false;
+  const std::vector<int>& readers = consumers[size_t(n.outputs[0])];
+  if (readers.empty() || g.is_output(n.outputs[0])) return false;
+  for (int r : readers) {
+    const OpKind op = g.nodes[size_t(r)].op;
+    if (op != OpKind::Conv && op != OpKind::Gemm && op != OpKind::MatMul) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 PassReport fold_constants(Graph& g) {
   PassReport report("fold-constants");
   std::vector<bool> remove(g.nodes.size(), false);
+  const std::vector<std::vector<int>> consumers = g.consumers();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     if (has_subgraph(n)) continue;
+    if (is_integer_weight_dequantize(g, n, consumers)) continue;
     std::vector<Tensor> results;
     if (std::optional<Tensor> shape = fold_shape_read(g, n)) {
       results.push_back(std::move(*shape));

@@ -1,6 +1,7 @@
 // passes/pipeline.cpp — the pass table, read top to bottom, and the manager that runs it.
 #include "passes/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "passes/eliminate_dead_code.h"
 #include "passes/fold_batchnorm.h"
 #include "passes/fold_constants.h"
+#include "passes/fold_quantized_ops.h"
 #include "passes/fuse_activations.h"
 #include "passes/fuse_gelu.h"
 #include "passes/fuse_group_norm.h"
@@ -28,10 +30,12 @@ namespace nnc {
 // activation fusion so Conv -> BN -> Relu becomes one Conv; GELU recognised before activation
 // fusion so MatMul -> Add -> GELU becomes one MatMul; Concat elimination after every fusion,
 // since it depends on who finally produces each input; dead code last. Memory planning
-// (passes/plan_memory.h) is not a rewrite: load_model runs it on the result. Quantizer insertion
-// (the INT8 issue) will go between the fusions and Concat elimination.
-std::vector<PassInfo> pass_table() {
-  return {
+// (passes/plan_memory.h) is not a rewrite: load_model runs it on the result. INT8: quantizer
+// insertion (only with a calibration table) and folding come after every f32 fusion, so that a
+// Conv is quantized with its bias, activation and residual, and before Concat elimination, which
+// then places 8-bit tensors.
+std::vector<PassInfo> pass_table(std::shared_ptr<const QuantizationTable> quantization) {
+  std::vector<PassInfo> table = {
       // name                            function                          -O  what it does
       {"fold-constants",                  fold_constants,                   1, "evaluate nodes whose inputs are all known"},
       {"remove-identities",               remove_identities,                1, "drop Identity, Dropout, no-op Cast/Reshape/Expand"},
@@ -42,9 +46,16 @@ std::vector<PassInfo> pass_table() {
       {"fuse-gelu",                       fuse_gelu,                        2, "spelled-out GELU (erf or tanh form) -> Gelu"},
       {"fuse-activations",                fuse_activations,                 2, "bias/residual Add and activation into Conv/Gemm/MatMul"},
       {"merge-siblings",                  merge_siblings,                   2, "sibling Conv/MatMul on one input -> one wider op + Split"},
+      {"fold-quantized-ops",              fold_quantized_ops,               2, "DQ -> Conv -> Q into QLinearConv; MaxPool/Concat on 8 bits"},
       {"eliminate-concat",                eliminate_concat,                 2, "producers write into their slice of a Concat (zero copy)"},
       {"eliminate-dead-code",             eliminate_dead_code,              1, "drop nodes and constants nothing uses"},
   };
+  if (quantization) {
+    const auto fold = std::find_if(table.begin(), table.end(), [](const PassInfo& p) { return std::string_view(p.name) == "fold-quantized-ops"; });
+    table.insert(fold, PassInfo{"insert-quantizers", [quantization](Graph& g) { return insert_quantizers(g, *quantization); }, 2,
+                                "Q/DQ pairs around each Conv, by the calibrated ranges"});
+  }
+  return table;
 }
 
 namespace {
@@ -94,7 +105,7 @@ std::vector<std::string> line_diff(const std::string& before, const std::string&
 }
 
 std::vector<PassInfo> selected_passes(const PipelineOptions& options) {
-  const std::vector<PassInfo> table = options.table.empty() ? pass_table() : options.table;
+  const std::vector<PassInfo> table = options.table.empty() ? pass_table(options.quantization) : options.table;
   auto find = [&](const std::string& name) -> const PassInfo& {
     for (const PassInfo& p : table)
       if (name == p.name) return p;

@@ -13,11 +13,15 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
+#include "passes/insert_quantizers.h"
 #include "passes/pass_report.h"
 
 namespace nnc {
 
-using PassFn = PassReport (*)(Graph&);
+// A pass: a function of the graph alone (insert-quantizers carries its calibration table in).
+using PassFn = std::function<PassReport(Graph&)>;
 
 struct PassInfo {
   const char* name;  // fold-constants (file fold_constants.cpp, function fold_constants)
@@ -26,7 +30,8 @@ struct PassInfo {
   const char* what;
 };
 
-std::vector<PassInfo> pass_table();
+// The passes in order; with `quantization` (nnc quantize), insert-quantizers too.
+std::vector<PassInfo> pass_table(std::shared_ptr<const QuantizationTable> quantization = nullptr);
 
 struct PipelineOptions {
   int level = 2;                      // -O0 runs nothing
@@ -45,7 +50,9 @@ struct PipelineOptions {
   // Called with the graph after every pass that changed it (and passed the verifier):
   // --bisect-passes keeps these snapshots.
   std::function<void(const PassInfo&, const Graph&)> on_change;
-  // The passes to choose from; empty: pass_table(). The C++ API's way to run passes of one's
+  // INT8 (nnc quantize): the calibrated ranges insert-quantizers puts Q/DQ pairs by; null: f32.
+  std::shared_ptr<const QuantizationTable> quantization;
+  // The passes to choose from; empty: pass_table(quantization). The C++ API's way to run passes of one's
   // own (and the tests' way to plant a broken one for --bisect-passes to find).
   std::vector<PassInfo> table;
 

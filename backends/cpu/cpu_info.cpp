@@ -45,6 +45,7 @@ CpuInfo detect() {
     if (f == "portable") info.isa = Isa::Portable;
     else if (f == "avx2" && info.isa == Isa::Avx512) info.isa = Isa::Avx2Fma;
   }
+  info.vnni = info.isa == Isa::Avx512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
   info.model = brand_string();
   info.cores = available_cores();
   return info;

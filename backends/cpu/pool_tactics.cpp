@@ -1,4 +1,5 @@
-// backends/cpu/pool_tactics.cpp — 2-D MaxPool on NCHW f32, one plane per task.
+// backends/cpu/pool_tactics.cpp — 2-D MaxPool on NCHW f32, u8 or i8 (INT8 plans pool the
+// quantized values: max commutes with a monotonic quantization), one plane per task.
 //
 // The window of each output row and column is clipped to the input once (padding never wins a
 // max, and a ceil_mode window may overhang), so the inner loop is a plain max over valid pixels.
@@ -37,24 +38,48 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void max_2x2(const 
     out[i] = std::max(std::max(r0[2 * i], r0[2 * i + 1]), std::max(r1[2 * i], r1[2 * i + 1]));
 }
 
+__attribute__((target_clones("avx2", "default"))) void max_2x2(const uint8_t* __restrict r0,
+                                                                           const uint8_t* __restrict r1,
+                                                                           uint8_t* __restrict out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = std::max(std::max(r0[2 * i], r0[2 * i + 1]), std::max(r1[2 * i], r1[2 * i + 1]));
+}
+
+__attribute__((target_clones("avx2", "default"))) void max_2x2(const int8_t* __restrict r0,
+                                                                           const int8_t* __restrict r1,
+                                                                           int8_t* __restrict out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = std::max(std::max(r0[2 * i], r0[2 * i + 1]), std::max(r1[2 * i], r1[2 * i + 1]));
+}
+
 class MaxPool2dKernel final : public NodeKernel {
  public:
   std::string_view tactic() const override { return "maxpool.direct-2d"; }
   void run(KernelContext& k) const override {
+    switch (k.in(0).dtype()) {
+      case DType::U8: return pool<uint8_t>(k);
+      case DType::I8: return pool<int8_t>(k);
+      default: return pool<float>(k);
+    }
+  }
+
+ private:
+  template <typename T>
+  void pool(KernelContext& k) const {
     const Dims& in = k.in(0).dims();
     const std::vector<int64_t> kernel = attr_ints(k.node, "kernel_shape");
     const WindowGeometry g = window_geometry(k.node, {in[2], in[3]}, kernel, true);
     const std::vector<Range> rows = clipped_windows(g.output[0], in[2], kernel[0], g.stride[0], g.dilation[0], g.pad_begin[0]);
     const std::vector<Range> cols = clipped_windows(g.output[1], in[3], kernel[1], g.stride[1], g.dilation[1], g.pad_begin[1]);
     const int64_t planes = in[0] * in[1], in_plane = in[2] * in[3], out_plane = g.output[0] * g.output[1];
-    const float* src = k.in(0).data<float>();
-    float* dst = k.out(0).data<float>();
+    const T* src = k.in(0).data<T>();
+    T* dst = k.out(0).data<T>();
     const int64_t dh = g.dilation[0], dw = g.dilation[1];
     const bool pairs = kernel[0] == 2 && kernel[1] == 2 && g.stride[0] == 2 && g.stride[1] == 2 && dh == 1 && dw == 1;
     parallel_for(planes, [&](int, int64_t begin, int64_t end) {
       for (int64_t p = begin; p < end; ++p) {
-        const float* x = src + p * in_plane;
-        float* y = dst + p * out_plane;
+        const T* x = src + p * in_plane;
+        T* y = dst + p * out_plane;
         for (int64_t oy = 0; oy < g.output[0]; ++oy) {
           const Range r = rows[size_t(oy)];
           // Leading whole 2x2 windows (all of them when unpadded) run vectorised; the rest, such
@@ -62,14 +87,14 @@ class MaxPool2dKernel final : public NodeKernel {
           int64_t ox = 0;
           if (pairs && r.count == 2) {
             while (ox < g.output[1] && cols[size_t(ox)].count == 2 && cols[size_t(ox)].first == 2 * ox) ++ox;
-            const float* r0 = x + r.first * in[3];
+            const T* r0 = x + r.first * in[3];
             max_2x2(r0, r0 + in[3], y + oy * g.output[1], ox);
           }
           for (; ox < g.output[1]; ++ox) {
             const Range c = cols[size_t(ox)];
-            float m = -std::numeric_limits<float>::infinity();
+            T m = std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
             for (int64_t i = 0; i < r.count; ++i) {
-              const float* line = x + (r.first + i * dh) * in[3] + c.first;
+              const T* line = x + (r.first + i * dh) * in[3] + c.first;
               for (int64_t j = 0; j < c.count; ++j) m = std::max(m, line[j * dw]);
             }
             y[oy * g.output[1] + ox] = m;
@@ -82,7 +107,8 @@ class MaxPool2dKernel final : public NodeKernel {
 
 std::string maxpool_rejects(const Graph& graph, const Node& node) {
   const TensorType& x = graph.type(node.inputs[0]);
-  if (x.dtype != DType::F32 || x.rank() != 4 || !x.shape.fully_known()) return "not a 4-D f32 tensor of known shape";
+  if ((x.dtype != DType::F32 && x.dtype != DType::U8 && x.dtype != DType::I8) || x.rank() != 4 || !x.shape.fully_known())
+    return "not a 4-D f32, u8 or i8 tensor of known shape";
   if (node.outputs.size() > 1 && node.outputs[1] != kNoValue) return "the Indices output is used";
   return "";
 }

@@ -13,6 +13,7 @@ extern const Tactic kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised, k
 extern const Tactic kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes;
 extern const Tactic kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows;
 extern const Tactic kTransposeBlocked, kGridSampleBilinearTaps;
+extern const Tactic kQConvVnniGemm, kQuantizeVectorised, kDequantizeVectorised;
 
 std::span<const Tactic> cpu_tactics() {
   static const Tactic all[] = {
@@ -22,7 +23,7 @@ std::span<const Tactic> cpu_tactics() {
       kGroupNormFusedLanes, kInstanceNormFusedLanes, kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised,
       kHardSigmoidVectorised, kHardSwishVectorised, kTanhVectorised, kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes,
       kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows, kTransposeBlocked,
-      kGridSampleBilinearTaps};
+      kGridSampleBilinearTaps, kQConvVnniGemm, kQuantizeVectorised, kDequantizeVectorised};
   return all;
 }
 

@@ -22,12 +22,17 @@ int cmd_bench(const std::vector<std::string>& argv);
 int cmd_u2net(const std::vector<std::string>& argv);
 int cmd_deblur(const std::vector<std::string>& argv);
 int cmd_compare(const std::vector<std::string>& argv);
+int cmd_quantize(const std::vector<std::string>& argv);
 
 // The model's inputs from --input NAME=FILE options (inspect_run.cpp): .npy, .pb, images (with
 // --mean/--std/--size) or `random`; inputs not named are random when `missing_are_random`, an
 // error otherwise. `image_size` receives the first image's size before resizing.
 std::map<std::string, Tensor> collect_inputs(const Graph& g, const Args& args, bool missing_are_random,
                                              std::optional<std::pair<int, int>>& image_size);
+
+// One input of the model from a file: .npy, .pb, or an image preprocessed by --mean/--std/--size
+// (default size: the input's own H and W).
+Tensor load_input_file(const Graph& g, ValueId input, const std::string& file, const Args& args);
 
 // The image pipelines (u2net.cpp): tuning results persist in $XDG_CACHE_HOME/nnc/timing-cache
 // (~/.cache/nnc/) unless --timing-cache or --no-tune says otherwise.

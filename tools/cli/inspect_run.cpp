@@ -168,6 +168,11 @@ std::set<std::string> resolve_dump_tensors(const Args& args, const Model& model,
 
 }  // namespace
 
+Tensor load_input_file(const Graph& g, ValueId input, const std::string& file, const Args& args) {
+  std::optional<std::pair<int, int>> image_size;
+  return load_input(g, input, file, args, 0, image_size);
+}
+
 std::map<std::string, Tensor> collect_inputs(const Graph& g, const Args& args, bool missing_are_random,
                                              std::optional<std::pair<int, int>>& image_size) {
   std::map<std::string, std::string> files;

@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"compile", nnc::cli::cmd_compile, "optimise a model, printing what every pass did (--dump-passes, --explain)"},
     {"run", nnc::cli::cmd_run, "run a model on inputs (.npy, .pb, image or random) and summarise outputs"},
     {"compare", nnc::cli::cmd_compare, "where the optimised plan's tensors part from the unoptimised graph's; --bisect-passes"},
+    {"quantize", nnc::cli::cmd_quantize, "INT8: calibrate on inputs, quantize, write a plan; --report per-layer error"},
     {"bench", nnc::cli::cmd_bench, "latency median / p90 / min, throughput, peak memory; --profile per node"},
     {"u2net", nnc::cli::cmd_u2net, "salient-object mask and cut-out of an image with a U2Net model"},
     {"deblur", nnc::cli::cmd_deblur, "deblur an image: predictor network, then diffusion refinement"},

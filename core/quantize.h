@@ -1,0 +1,68 @@
+// core/quantize.h — post-training INT8 quantization through the embedding API.
+//
+//   nnc::Model f32 = nnc::load_model("u2netp.onnx");
+//   auto table = nnc::calibrate(f32, batches, {});            // ranges from calibration inputs
+//   nnc::LoadOptions o;  o.passes.quantization = table;
+//   nnc::Model int8 = nnc::load_model("u2netp.onnx", o);      // insert-quantizers + folding
+//   nnc::QuantizationReport r = nnc::quantization_report(f32, int8, batches);
+//
+// Calibration runs the f32 model (as optimised, so the values are those the quantized Convs
+// read and write) and watches every f32 tensor (passes/calibration.h). The report runs both
+// models on the same inputs and measures, per quantized tensor, how far its dequantized values
+// are from the f32 ones.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/api.h"
+#include "passes/calibration.h"
+#include "passes/insert_quantizers.h"
+
+namespace nnc {
+
+using Batch = std::map<std::string, Tensor>;  // one set of named model inputs
+
+struct QuantizeOptions {
+  CalibrationOptions calibration;
+  bool fixed_point = false;            // integer-only requantization
+  std::set<std::string> keep_float;    // Conv node names to leave in f32
+  // Progress: phase ("ranges", "histograms"), batches done, batches in all.
+  std::function<void(std::string_view, size_t, size_t)> progress;
+};
+
+// Chooses the quantization of every f32 tensor of `f32`'s graph from its values on `batches`.
+// Throws BadInput when there are no batches.
+std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector<Batch>& batches,
+                                             const QuantizeOptions& options);
+
+struct LayerError {
+  std::string node;    // the node writing the quantized tensor (the Conv, MaxPool, ...)
+  std::string value;   // the f32 tensor it stands for
+  double sqnr_db = 0;  // 10·log10(Σ f32² / Σ (dequantized − f32)²)
+  double rel_l2 = 0;
+  double cosine = 1;
+};
+
+struct OutputError {
+  std::string name;
+  double rel_l2 = 0, max_abs = 0, mean_abs = 0;
+};
+
+struct QuantizationReport {
+  std::vector<LayerError> layers;    // worst (lowest SQNR) first
+  std::vector<OutputError> outputs;  // the model's outputs, int8 against f32
+  std::vector<std::string> keep_float;  // Convs the report recommends leaving in f32
+};
+
+QuantizationReport quantization_report(const Model& f32, const Model& int8, const std::vector<Batch>& batches);
+
+// The quantization of an 8-bit value of a graph, read from the node that writes it (a
+// QLinearConv's y_scale/y_zero_point, a QuantizeLinear's, or through ops that move values).
+std::optional<QuantParams> quantization_of_value(const Graph& g, ValueId v);
+
+}  // namespace nnc

@@ -1,0 +1,263 @@
+// passes/fold_quantized_ops.cpp — turn Quantize/Dequantize pairs around f32 ops into ops that
+// compute on the 8-bit values: the second half of INT8 (passes/insert_quantizers.cpp is the
+// first), and how pre-quantized QDQ models (ONNX Runtime's quantizer) reach the INT8 kernels.
+//
+//   before:  %x.dq f32 = DequantizeLinear %x.q, @xs, @xz
+//            %w.dq f32 = DequantizeLinear @w.q, @ws, @wz   axis=0
+//            %y    f32 = Conv %x.dq, %w.dq, @b   act=Relu
+//            %y.q  u8  = QuantizeLinear %y, @ys, @yz
+//   after:   %y.q  u8  = QLinearConv %x.q, @xs, @xz, @w.q, @ws, @wz, @ys, @yz, @b.i32   act=Relu
+//
+// The bias becomes i32 at scale xs·ws[m]; a residual input read through a DequantizeLinear
+// becomes QLinearConv's inputs 9-11; the activation (Relu or Clip) and `residual_after_act`
+// stay attributes, applied before the one rounding (ops/requantize.h). A Conv with f32
+// constant weights is quantized here per output channel.
+//
+// Ops that only move values run on the 8-bit values when the quantization before and after is
+// the same: DQ -> MaxPool/Reshape/Flatten/Squeeze/Unsqueeze/Transpose/Resize(nearest) -> Q, and
+// a Concat of DQs with one quantization followed by a Q of it. A Q of a DQ with the same
+// quantization is the identity. The DequantizeLinears left without readers go with dead code.
+#include "passes/fold_quantized_ops.h"
+
+#include <cmath>
+
+#include "ops/epilogue.h"
+#include "ops/op_def.h"
+#include "passes/insert_quantizers.h"
+#include "passes/rewrite_util.h"
+
+namespace nnc {
+namespace {
+
+bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
+
+// A Quantize/DequantizeLinear's parameters, when they are constants.
+struct Quantization {
+  ValueId q = kNoValue;        // the 8-bit side (DQ's input, Q's output)
+  ValueId scale = kNoValue, zero = kNoValue;
+  const Tensor* scale_data = nullptr;
+  const Tensor* zero_data = nullptr;  // nullptr: omitted (u8, 0)
+  int64_t axis = 1;
+  bool per_tensor() const { return scale_data->numel() == 1; }
+};
+
+std::optional<Quantization> quantization_of(const Graph& g, const Node& n) {
+  if (n.op != OpKind::DequantizeLinear && n.op != OpKind::QuantizeLinear) return std::nullopt;
+  Quantization q;
+  q.q = n.op == OpKind::DequantizeLinear ? n.inputs[0] : n.outputs[0];
+  q.scale = n.inputs[1];
+  q.scale_data = g.const_data(n.inputs[1]);
+  if (!q.scale_data || q.scale_data->numel() < 1) return std::nullopt;
+  if (n.has_input(2)) {
+    q.zero = n.inputs[2];
+    q.zero_data = g.const_data(n.inputs[2]);
+    if (!q.zero_data || q.zero_data->numel() != q.scale_data->numel()) return std::nullopt;
+  }
+  q.axis = n.has_attr("axis") ? attr_int(n, "axis") : 1;
+  if (!is_8bit(g.type(q.q).dtype)) return std::nullopt;
+  return q;
+}
+
+double zero_point(const Quantization& q) { return q.zero_data ? q.zero_data->get_double(0) : 0.0; }
+
+bool same_quantization(const Graph& g, const Quantization& a, const Quantization& b) {
+  return a.per_tensor() && b.per_tensor() && g.type(a.q).dtype == g.type(b.q).dtype &&
+         a.scale_data->get_double(0) == b.scale_data->get_double(0) && zero_point(a) == zero_point(b);
+}
+
+// The per-tensor DequantizeLinear producing v.
+std::optional<Quantization> dequantized_input(const Graph& g, const Uses& uses, ValueId v) {
+  const Node* p = uses.producer_of(g, v);
+  if (!p || p->op != OpKind::DequantizeLinear) return std::nullopt;
+  std::optional<Quantization> q = quantization_of(g, *p);
+  if (!q || !q->per_tensor()) return std::nullopt;
+  return q;
+}
+
+// The one reader of v when it is a per-tensor QuantizeLinear (and v no graph output).
+const Node* sole_quantizer(const Graph& g, const Uses& uses, ValueId v) {
+  if (!uses.single_use(g, v)) return nullptr;
+  const Node& reader = g.nodes[size_t(uses.consumers[size_t(v)][0])];
+  if (reader.op != OpKind::QuantizeLinear) return nullptr;
+  std::optional<Quantization> q = quantization_of(g, reader);
+  return q && q->per_tensor() ? &reader : nullptr;
+}
+
+ValueId zero_const(Graph& g, const std::string& base, DType type, const Dims& dims) {
+  return g.add_const(g.unique_value_name(base), Tensor(type, dims));
+}
+
+// The Conv's weights as 8-bit values with scales and zero points (inputs 3-5 of QLinearConv).
+struct Weights {
+  ValueId q, scale, zero;
+  std::vector<double> scales;  // per output channel
+};
+
+std::optional<Weights> integer_weights(Graph& g, const Uses& uses, const Node& conv, std::string& why) {
+  const ValueId w = conv.inputs[1];
+  const int64_t maps = g.type(w).shape.dims[0].value;
+  if (const Node* p = uses.producer_of(g, w); p && p->op == OpKind::DequantizeLinear) {
+    std::optional<Quantization> q = quantization_of(g, *p);
+    if (!q || !g.const_data(q->q)) return why = "weights are not a constant behind a DequantizeLinear", std::nullopt;
+    if (!q->per_tensor() && (q->axis != 0 || q->scale_data->numel() != maps))
+      return why = "weight scales are not per tensor or per output channel", std::nullopt;
+    Weights out{q->q, q->scale, q->zero, {}};
+    for (int64_t m = 0; m < maps; ++m) out.scales.push_back(q->scale_data->get_double(q->per_tensor() ? 0 : m));
+    if (out.zero == kNoValue) out.zero = zero_const(g, g.value(w).name + ".zero", g.type(q->q).dtype, q->scale_data->dims());
+    return out;
+  }
+  const Tensor* data = g.const_data(w);
+  if (!data || data->dtype() != DType::F32) return why = "weights are neither f32 constants nor dequantized ones", std::nullopt;
+  QuantizedWeight qw = quantize_weight_per_channel(*data);
+  Weights out;
+  for (int64_t m = 0; m < maps; ++m) out.scales.push_back(qw.scales.data<float>()[m]);
+  Tensor zeros(DType::I8, qw.scales.dims());
+  const std::string base = g.value(w).name;
+  out.q = g.add_const(g.unique_value_name(base + ".q"), std::move(qw.values));
+  out.scale = g.add_const(g.unique_value_name(base + ".scale"), std::move(qw.scales));
+  out.zero = g.add_const(g.unique_value_name(base + ".zero"), std::move(zeros));
+  return out;
+}
+
+// The f32 bias values (a constant, or a dequantized constant), empty when absent.
+std::optional<std::vector<double>> float_bias(const Graph& g, const Uses& uses, const Node& conv) {
+  if (!conv.has_input(2)) return std::vector<double>{};
+  const ValueId b = conv.inputs[2];
+  if (const Tensor* t = g.const_data(b)) return t->to_double_vector();
+  const Node* p = uses.producer_of(g, b);
+  if (!p || p->op != OpKind::DequantizeLinear) return std::nullopt;
+  std::optional<Quantization> q = quantization_of(g, *p);
+  const Tensor* raw = q ? g.const_data(q->q) : nullptr;
+  if (!q && p->inputs.size() >= 2) {  // i32 biases are not 8-bit, so quantization_of declines them
+    raw = g.const_data(p->inputs[0]);
+    const Tensor* scale = g.const_data(p->inputs[1]);
+    const Tensor* zero = p->has_input(2) ? g.const_data(p->inputs[2]) : nullptr;
+    if (!raw || !scale) return std::nullopt;
+    std::vector<double> out;
+    for (int64_t i = 0; i < raw->numel(); ++i) {
+      const int64_t s = scale->numel() == 1 ? 0 : i;
+      out.push_back((raw->get_double(i) - (zero ? zero->get_double(zero->numel() == 1 ? 0 : i) : 0.0)) * scale->get_double(s));
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+// Conv between DequantizeLinears and a QuantizeLinear -> QLinearConv. Returns why not, or "".
+std::string fold_conv(Graph& g, const Uses& uses, int index, std::vector<bool>& erase, PassReport& report) {
+  const Node conv = g.nodes[size_t(index)];
+  if (g.type(conv.inputs[0]).dtype != DType::F32) return "not f32";
+  const std::optional<Quantization> x = dequantized_input(g, uses, conv.inputs[0]);
+  if (!x) return "its input is not read through a per-tensor DequantizeLinear";
+  const Node* quantizer = sole_quantizer(g, uses, conv.outputs[0]);
+  if (!quantizer) return "its output is not read by exactly one per-tensor QuantizeLinear";
+  const Activation act = Activation::of(conv);
+  if (act.kind != Activation::Kind::None && act.kind != Activation::Kind::Relu && act.kind != Activation::Kind::Clip)
+    return fmt::format("activation {} has no integer epilogue", attr_string(conv, "act"));
+  std::optional<Quantization> residual;
+  if (conv.has_input(3)) {
+    residual = dequantized_input(g, uses, conv.inputs[3]);
+    if (!residual) return "its residual is not read through a per-tensor DequantizeLinear";
+  }
+  const std::optional<std::vector<double>> bias = float_bias(g, uses, conv);
+  if (!bias) return "its bias is not a constant";
+  std::string why;
+  const std::optional<Weights> w = integer_weights(g, uses, conv, why);
+  if (!w) return why;
+  const std::optional<Quantization> y = quantization_of(g, *quantizer);
+
+  const double x_scale = x->scale_data->get_double(0);
+  Tensor bias_i32(DType::I32, Dims{int64_t(w->scales.size())});
+  for (size_t m = 0; m < w->scales.size(); ++m) {
+    const double unit = double(float(x_scale)) * double(float(w->scales[m]));
+    const double b = bias->empty() ? 0.0 : (*bias)[m];
+    bias_i32.data<int32_t>()[m] = unit > 0 ? int32_t(std::clamp(std::nearbyint(b / unit), -2147483647.0, 2147483647.0)) : 0;
+  }
+  const std::string base = g.value(conv.outputs[0]).name;
+  const ValueId x_zero = x->zero != kNoValue ? x->zero : zero_const(g, base + ".x_zero", DType::U8, Dims{});
+  const ValueId y_zero = y->zero != kNoValue ? y->zero : zero_const(g, base + ".y_zero", DType::U8, Dims{});
+  const ValueId b = g.add_const(g.unique_value_name(base + ".bias_i32"), std::move(bias_i32));
+  std::vector<ValueId> inputs = {x->q, x->scale, x_zero, w->q, w->scale, w->zero, y->scale, y_zero, b};
+  if (residual) {
+    inputs.push_back(residual->q);
+    inputs.push_back(residual->scale);
+    inputs.push_back(residual->zero != kNoValue ? residual->zero : zero_const(g, base + ".r_zero", DType::U8, Dims{}));
+  }
+  Node q;
+  q.op = OpKind::QLinearConv;
+  q.name = conv.name;
+  q.inputs = std::move(inputs);
+  q.outputs = quantizer->outputs;
+  q.attrs = conv.attrs;
+  const int quantizer_index = uses.producer_index(quantizer->outputs[0]);
+  replace_pattern(g, index, {quantizer_index}, std::move(q), erase);
+  // replace_pattern keeps root's outputs; the folded node writes the quantizer's instead.
+  g.nodes[size_t(index)].outputs = g.nodes[size_t(quantizer_index)].outputs;
+  report.rewrote(g.nodes[size_t(index)], "DequantizeLinear -> Conv -> QuantizeLinear is one integer QLinearConv{}",
+                 residual ? " with a quantized residual" : "");
+  return "";
+}
+
+bool moves_values_only(const Graph& g, const Node& n) {
+  switch (n.op) {
+    case OpKind::MaxPool: return n.outputs.size() == 1 || n.outputs[1] == kNoValue;
+    case OpKind::Reshape: case OpKind::Flatten: case OpKind::Squeeze: case OpKind::Unsqueeze:
+    case OpKind::Transpose: return true;
+    case OpKind::Resize: return n.has_attr("mode") && attr_string(n, "mode") == "nearest";
+    default: return false;
+  }
+}
+
+// DQ -> (value-moving op) -> Q with one quantization: the op reads and writes the 8-bit values.
+bool fold_mover(Graph& g, const Uses& uses, int index, std::vector<bool>& erase, PassReport& report) {
+  const Node& n = g.nodes[size_t(index)];
+  std::vector<Quantization> ins;
+  const size_t data_inputs = n.op == OpKind::Concat ? n.inputs.size() : 1;
+  for (size_t i = 0; i < data_inputs; ++i) {
+    std::optional<Quantization> q = dequantized_input(g, uses, n.inputs[i]);
+    if (!q || (!ins.empty() && !same_quantization(g, *q, ins[0]))) return false;
+    ins.push_back(*q);
+  }
+  const Node* quantizer = sole_quantizer(g, uses, n.outputs[0]);
+  if (!quantizer || !same_quantization(g, *quantization_of(g, *quantizer), ins[0])) return false;
+  const int quantizer_index = uses.producer_index(quantizer->outputs[0]);
+  Node moved = n;
+  for (size_t i = 0; i < data_inputs; ++i) moved.inputs[i] = ins[i].q;
+  moved.outputs[0] = quantizer->outputs[0];
+  replace_pattern(g, index, {quantizer_index}, std::move(moved), erase);
+  g.nodes[size_t(index)].outputs[0] = g.nodes[size_t(quantizer_index)].outputs[0];
+  report.rewrote(g.nodes[size_t(index)], "runs on the 8-bit values (same quantization before and after)");
+  return true;
+}
+
+}  // namespace
+
+PassReport fold_quantized_ops(Graph& g) {
+  PassReport report("fold-quantized-ops");
+  std::vector<bool> erase(g.nodes.size(), false);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (erase[i]) continue;
+    const Uses uses(g);  // each fold moves a value's producer: look again
+    Node& n = g.nodes[i];
+    if (n.op == OpKind::Conv) {
+      if (std::string why = fold_conv(g, uses, int(i), erase, report); !why.empty()) report.refused(g.nodes[i], "{}", why);
+    } else if (moves_values_only(g, n) || n.op == OpKind::Concat) {
+      fold_mover(g, uses, int(i), erase, report);
+    } else if (n.op == OpKind::QuantizeLinear) {
+      // Q(DQ(q)) with the same quantization is q itself.
+      const std::optional<Quantization> in = dequantized_input(g, uses, n.inputs[0]);
+      const std::optional<Quantization> out = quantization_of(g, n);
+      if (in && out && out->per_tensor() && same_quantization(g, *in, *out) && !g.is_output(n.outputs[0])) {
+        g.replace_uses(n.outputs[0], in->q);
+        erase[i] = true;
+        report.rewrote(n, "quantizes what a DequantizeLinear with the same scale just dequantized");
+      }
+    }
+  }
+  // Erasing first would shift indices the loop relies on.
+  g.erase_nodes(erase);
+  report.summary("{} ops now compute on 8-bit values", report.rewrites());
+  return report;
+}
+
+}  // namespace nnc

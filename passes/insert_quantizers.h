@@ -1,0 +1,31 @@
+// passes/insert_quantizers.h — see insert_quantizers.cpp.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "passes/calibration.h"
+#include "passes/pass_report.h"
+
+namespace nnc {
+
+// What calibration decided: the quantization of each activation value (by name), and what the
+// policy leaves in f32.
+struct QuantizationTable {
+  std::map<std::string, QuantParams> activations;
+  std::set<std::string> keep_float;  // Conv node names kept in f32 (--accuracy-budget, --keep-float)
+  bool fixed_point = false;          // integer-only requantization (requantize="fixed")
+  std::string how;                   // how the ranges were chosen, one line for the plan's META
+};
+
+PassReport insert_quantizers(Graph& g, const QuantizationTable& table);
+
+// Symmetric int8 per output channel (axis 0): scale[m] = max|w[m, ...]| / 127.
+struct QuantizedWeight {
+  Tensor values;  // i8, the weight's shape
+  Tensor scales;  // f32 [M]
+};
+QuantizedWeight quantize_weight_per_channel(const Tensor& weight);
+
+}  // namespace nnc

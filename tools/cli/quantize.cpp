@@ -1,0 +1,221 @@
+// tools/cli/quantize.cpp — `nnc quantize`: post-training INT8 quantization of a model.
+//
+//   nnc quantize MODEL --calib DIR -o OUT.nncplan [--method minmax|ema|percentile|mse|entropy]
+//
+// Loads and optimises MODEL in f32, runs it on every calibration input to choose each tensor's
+// range (passes/calibration.h), compiles it again with insert-quantizers and fold-quantized-ops
+// (the INT8 Convs are then tuned like every other node) and writes the plan. --report runs the
+// f32 and INT8 models side by side on the calibration inputs and prints, per quantized tensor,
+// SQNR, relative L2 and cosine similarity, worst first, and the Convs worth keeping in f32.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/npy.h"
+#include "core/plan_file.h"
+#include "core/quantize.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/json.h"
+#include "tools/cli/pipeline_flags.h"
+
+namespace nnc::cli {
+namespace fs = std::filesystem;
+namespace {
+
+bool is_input_file(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return ext == ".npy" || ext == ".pb" || ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" ||
+         ext == ".ppm" || ext == ".pgm" || ext == ".tga";
+}
+
+// The calibration inputs in DIR, in name order: a file per batch for a one-input model, or a
+// folder per batch holding <input name>.npy (or .pb) for each input.
+std::vector<Batch> read_calibration(const fs::path& dir, const Graph& g, const Args& args, size_t limit) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) bad_input("--calib {}: not a directory", dir.string());
+  std::vector<fs::path> entries;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec))
+    if (e.is_directory() || is_input_file(e.path())) entries.push_back(e.path());
+  std::sort(entries.begin(), entries.end());
+  if (entries.empty()) bad_input("--calib {}: no inputs (.npy, .pb or images, or one folder per input set)", dir.string());
+  if (entries.size() > limit) entries.resize(limit);
+  std::vector<Batch> batches;
+  for (const fs::path& entry : entries) {
+    Batch batch;
+    if (fs::is_directory(entry)) {
+      for (ValueId id : g.inputs) {
+        const std::string& name = g.value(id).name;
+        fs::path file = entry / (name + ".npy");
+        if (!fs::exists(file)) file = entry / (name + ".pb");
+        if (!fs::exists(file)) bad_input("--calib: {} has no {}.npy or {}.pb for input '{}'", entry.string(), name, name, name);
+        batch[name] = load_input_file(g, id, file.string(), args);
+      }
+    } else {
+      if (g.inputs.size() != 1)
+        bad_input("--calib: the model has {} inputs; give one folder per input set holding <input>.npy files", g.inputs.size());
+      batch[g.value(g.inputs[0]).name] = load_input_file(g, g.inputs[0], entry.string(), args);
+    }
+    for (ValueId id : g.inputs) {
+      const Tensor& t = batch.at(g.value(id).name);
+      const TensorType& want = g.type(id);
+      if (t.dtype() != want.dtype || (want.shape.fully_known() && t.dims() != want.shape.concrete()))
+        bad_input("--calib {}: input '{}' is {}, the model wants {}", entry.string(), g.value(id).name, to_string(t.type()),
+                  to_string(want));
+    }
+    batches.push_back(std::move(batch));
+  }
+  return batches;
+}
+
+std::function<void(std::string_view, size_t, size_t)> calibration_progress() {
+  const bool terminal = isatty(fileno(stdout));
+  return [terminal](std::string_view phase, size_t done, size_t total) {
+    if (terminal) {
+      const int width = 30, filled = int(double(done) / double(total) * width);
+      fmt::print("\r  calibrating {:<10} [{}{}] {}/{}", phase, std::string(size_t(filled), '#'),
+                 std::string(size_t(width - filled), '.'), done, total);
+      if (done == total) fmt::print("\n");
+    } else if (done == total || (total >= 8 && done % ((total + 3) / 4) == 0)) {
+      fmt::print("  calibrating {}: {}/{} inputs\n", phase, done, total);
+    }
+    std::fflush(stdout);
+  };
+}
+
+void print_report(const QuantizationReport& r, size_t rows) {
+  fmt::print("\nper-layer error of the INT8 plan on the calibration inputs (worst first; {} of {} tensors):\n",
+             std::min(rows, r.layers.size()), r.layers.size());
+  fmt::print("  {:<36} {:<30} {:>9} {:>10} {:>9}\n", "node", "tensor", "SQNR dB", "rel L2", "cosine");
+  for (size_t i = 0; i < std::min(rows, r.layers.size()); ++i) {
+    const LayerError& l = r.layers[i];
+    fmt::print("  {:<36.36} {:<30.30} {:>9.2f} {:>10.4g} {:>9.6f}\n", l.node, l.value, l.sqnr_db, l.rel_l2, l.cosine);
+  }
+  fmt::print("\nmodel outputs, INT8 against f32:\n");
+  for (const OutputError& o : r.outputs)
+    fmt::print("  {:<30} rel L2 {:<10.4g} max abs {:<10.4g} mean abs {:.4g}\n", o.name, o.rel_l2, o.max_abs, o.mean_abs);
+  if (r.keep_float.empty()) fmt::print("\nno Conv stands out: keeping none in f32 is recommended\n");
+  else fmt::print("\nrecommended to keep in f32 (--keep-float): {}\n", fmt::join(r.keep_float, " "));
+}
+
+void write_report_json(const QuantizationReport& r, const std::string& path) {
+  std::ofstream out(path);
+  out << "{\n  \"layers\": [\n";
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerError& l = r.layers[i];
+    out << fmt::format("    {{\"node\": {}, \"tensor\": {}, \"sqnr_db\": {}, \"rel_l2\": {}, \"cosine\": {}}}{}\n",
+                       json_string(l.node), json_string(l.value), json_number(l.sqnr_db), json_number(l.rel_l2),
+                       json_number(l.cosine), i + 1 < r.layers.size() ? "," : "");
+  }
+  out << "  ],\n  \"outputs\": [\n";
+  for (size_t i = 0; i < r.outputs.size(); ++i) {
+    const OutputError& o = r.outputs[i];
+    out << fmt::format("    {{\"name\": {}, \"rel_l2\": {}, \"max_abs\": {}, \"mean_abs\": {}}}{}\n", json_string(o.name),
+                       json_number(o.rel_l2), json_number(o.max_abs), json_number(o.mean_abs), i + 1 < r.outputs.size() ? "," : "");
+  }
+  out << "  ],\n  \"keep_float\": [";
+  for (size_t i = 0; i < r.keep_float.size(); ++i) out << (i ? ", " : "") << json_string(r.keep_float[i]);
+  out << "]\n}\n";
+  if (!out) fail(ErrorKind::Runtime, "--json: cannot write {}", path);
+}
+
+}  // namespace
+
+int cmd_quantize(const std::vector<std::string>& argv) {
+  const Args args(argv, with({"--report", "--symmetric", "--pow2-scales", "--fixed-point"}, kPipelineFlags),
+                  with({"--calib", "-o", "--method", "--percentile", "--ema-weight", "--max-calib", "--keep-float", "--json",
+                        "--mean", "--std", "--size", "--report-rows"},
+                       kPipelineOptions));
+  if (args.help()) {
+    fmt::print(
+        "usage: nnc quantize MODEL --calib DIR -o OUT.nncplan [--method minmax|ema|percentile|mse|entropy]\n"
+        "                          [--percentile P] [--ema-weight W] [--symmetric] [--pow2-scales] [--fixed-point]\n"
+        "                          [--keep-float NODE]... [--max-calib N] [--mean M --std S --size WxH]\n"
+        "                          [--report] [--report-rows N] [--json REPORT.json]\n\n"
+        "Post-training INT8: every Conv with a Relu/Clip/no activation runs on 8-bit activations (u8 with a\n"
+        "zero point, or s8 symmetric with --symmetric) and 8-bit weights (s8, a scale per output channel),\n"
+        "accumulating in int32 and requantizing in f32 (or fixed point with --fixed-point) with bias,\n"
+        "residual and activation applied before the rounding.\n\n"
+        "--calib DIR   calibration inputs: images (preprocessed by --mean/--std/--size like nnc run) or\n"
+        "              .npy/.pb files, one per input set; for a model with several inputs, one folder per\n"
+        "              set holding <input name>.npy. At most --max-calib (default 64), in name order.\n"
+        "--method      how a tensor's range is chosen: minmax, ema (moving average of per-input extremes,\n"
+        "              --ema-weight, default 0.1), percentile (--percentile, default 99.99), mse (least\n"
+        "              expected squared error), entropy (least KL divergence, as TensorRT). Default percentile.\n"
+        "--pow2-scales scales rounded up to powers of two.\n"
+        "--keep-float  leave that Conv (node name, as nnc compile -v shows) in f32; repeatable.\n"
+        "--report      per-tensor SQNR / relative L2 / cosine of the INT8 plan against f32 on the\n"
+        "              calibration inputs, worst first, and the Convs it recommends keeping in f32;\n"
+        "              --json FILE writes the same as JSON.\n\n"
+        "options:\n{}",
+        kPipelineHelp);
+    return 0;
+  }
+  if (args.positionals().size() != 1) usage_error("nnc quantize MODEL --calib DIR -o OUT.nncplan (see --help)");
+  if (!args.has("--calib")) usage_error("nnc quantize needs --calib DIR (calibration inputs)");
+  if (!args.has("-o") && !args.flag("--report")) usage_error("nnc quantize needs -o OUT.nncplan or --report");
+  if (args.has("-o") && !args.get("-o").ends_with(".nncplan")) usage_error("-o must name a .nncplan file, got '{}'", args.get("-o"));
+  if (args.has("-o")) check_output_path("-o", args.get("-o"));
+  if (args.has("--json")) check_output_path("--json", args.get("--json"));
+
+  QuantizeOptions q;
+  const std::string method = args.get("--method", "percentile");
+  const std::optional<CalibrationMethod> parsed = parse_calibration_method(method);
+  if (!parsed) usage_error("--method must be minmax, ema, percentile, mse or entropy, got '{}'", method);
+  q.calibration.method = *parsed;
+  q.calibration.percentile = args.get_double("--percentile", 99.99);
+  if (!(q.calibration.percentile >= 50 && q.calibration.percentile <= 100))
+    usage_error("--percentile must be between 50 and 100, got {}", q.calibration.percentile);
+  q.calibration.ema_weight = args.get_double("--ema-weight", 0.1);
+  if (!(q.calibration.ema_weight > 0 && q.calibration.ema_weight <= 1))
+    usage_error("--ema-weight must be in (0, 1], got {}", q.calibration.ema_weight);
+  q.calibration.symmetric = args.flag("--symmetric");
+  q.calibration.power_of_two = args.flag("--pow2-scales");
+  q.fixed_point = args.flag("--fixed-point");
+  for (const std::string& name : args.all("--keep-float")) q.keep_float.insert(name);
+  q.progress = calibration_progress();
+  const size_t limit = size_t(args.get_int("--max-calib", 64, 1, 100000));
+
+  LoadOptions options = load_options(args);
+  if (!options.passes.runs_any_pass()) usage_error("nnc quantize needs the pass pipeline (not -O0)");
+  options.tuning.progress = tuning_progress();
+  const std::string path = args.positionals()[0];
+  fmt::print("loading {} in f32\n", path);
+  const Model f32 = load_model(path, options);
+  const std::vector<Batch> batches = read_calibration(args.get("--calib"), f32.graph(), args, limit);
+  fmt::print("calibrating on {} input{} ({})\n", batches.size(), batches.size() == 1 ? "" : "s", method);
+  LoadOptions int8_options = options;
+  int8_options.passes.quantization = calibrate(f32, batches, q);
+  int8_options.passes.on_pass = [](const PassReport& r) {
+    if (r.pass() == "insert-quantizers" || r.pass() == "fold-quantized-ops")
+      fmt::print("  {:<22} {}\n", r.pass(), r.summary_text());
+  };
+  fmt::print("compiling INT8\n");
+  const Model int8 = load_model(path, int8_options);
+  for (ValueId id : f32.graph().inputs)
+    if (int8.graph().find(f32.graph().value(id).name) == kNoValue)
+      fail(ErrorKind::Internal, "the INT8 graph lost input '{}'", f32.graph().value(id).name);
+  int convs = 0, qconvs = 0;
+  for (const Node& n : int8.graph().nodes) convs += n.op == OpKind::Conv, qconvs += n.op == OpKind::QLinearConv;
+  fmt::print("{} Conv run in INT8, {} stay in f32\n", qconvs, convs);
+  print_tuning_summary(int8, false);
+  if (args.has("-o")) {
+    const std::string out = args.get("-o");
+    save_plan(int8, out);
+    fmt::print("plan written to {} ({:.1f} MiB)\n", out, double(fs::file_size(out)) / (1 << 20));
+  }
+  if (args.flag("--report")) {
+    const QuantizationReport report = quantization_report(f32, int8, batches);
+    print_report(report, size_t(args.get_int("--report-rows", 15, 1, 100000)));
+    if (args.has("--json")) {
+      write_report_json(report, args.get("--json"));
+      fmt::print("report written to {}\n", args.get("--json"));
+    }
+  }
+  return 0;
+}
+
+}  // namespace nnc::cli
