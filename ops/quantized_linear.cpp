@@ -98,7 +98,9 @@ std::vector<int64_t> centered(const Tensor& t, const Tensor* zero, int64_t inner
   return v;
 }
 
-// Direct N-D convolution (≤ 3 spatial dims) of centred integers.
+// Direct N-D convolution (≤ 3 spatial dims) of centred integers. The loops run weight by
+// weight with the innermost over an output row, so the plain version is fast enough for the
+// tuner, which runs it once per INT8 node to check the fast kernels against it.
 std::vector<int64_t> integer_conv(const Node& n, const Tensor& x, const Tensor* x_zero, const Tensor& w, const Tensor* w_zero,
                                   const Dims& y) {
   const Dims& xd = x.dims();
@@ -117,27 +119,36 @@ std::vector<int64_t> integer_conv(const Node& n, const Tensor& x, const Tensor* 
   const std::vector<int64_t> xs = centered(x, x_zero, product(std::span(xd)));
   const std::vector<int64_t> ws = centered(w, w_zero, wd[1] * kernel_size);
   const int64_t channels = xd[1], per_group = wd[1], maps = wd[0], maps_per_group = maps / group;
+  const int64_t in_plane = in[0] * in[1] * in[2], out_plane = out[0] * out[1] * out[2];
   std::vector<int64_t> acc(size_t(product(y)), 0);
   for (int64_t b = 0; b < xd[0]; ++b)
-    for (int64_t m = 0; m < maps; ++m)
-      for (int64_t o0 = 0; o0 < out[0]; ++o0)
-        for (int64_t o1 = 0; o1 < out[1]; ++o1)
-          for (int64_t o2 = 0; o2 < out[2]; ++o2) {
-            int64_t sum = 0;
-            for (int64_t c = 0; c < per_group; ++c) {
-              const int64_t channel = (m / maps_per_group) * per_group + c;
-              for (int64_t k0 = 0; k0 < k[0]; ++k0)
-                for (int64_t k1 = 0; k1 < k[1]; ++k1)
-                  for (int64_t k2 = 0; k2 < k[2]; ++k2) {
-                    const int64_t i0 = o0 * s[0] - p[0] + k0 * d[0], i1 = o1 * s[1] - p[1] + k1 * d[1],
-                                  i2 = o2 * s[2] - p[2] + k2 * d[2];
-                    if (i0 < 0 || i1 < 0 || i2 < 0 || i0 >= in[0] || i1 >= in[1] || i2 >= in[2]) continue;
-                    sum += xs[size_t((((b * channels + channel) * in[0] + i0) * in[1] + i1) * in[2] + i2)] *
-                           ws[size_t(((m * per_group + c) * k[0] + k0) * k[1] * k[2] + k1 * k[2] + k2)];
+    for (int64_t m = 0; m < maps; ++m) {
+      int64_t* plane = acc.data() + (b * maps + m) * out_plane;
+      for (int64_t c = 0; c < per_group; ++c) {
+        const int64_t channel = (m / maps_per_group) * per_group + c;
+        const int64_t* image = xs.data() + (b * channels + channel) * in_plane;
+        for (int64_t k0 = 0; k0 < k[0]; ++k0)
+          for (int64_t k1 = 0; k1 < k[1]; ++k1)
+            for (int64_t k2 = 0; k2 < k[2]; ++k2) {
+              const int64_t weight = ws[size_t(((m * per_group + c) * k[0] + k0) * k[1] * k[2] + k1 * k[2] + k2)];
+              if (weight == 0) continue;
+              for (int64_t o0 = 0; o0 < out[0]; ++o0) {
+                const int64_t i0 = o0 * s[0] - p[0] + k0 * d[0];
+                if (i0 < 0 || i0 >= in[0]) continue;
+                for (int64_t o1 = 0; o1 < out[1]; ++o1) {
+                  const int64_t i1 = o1 * s[1] - p[1] + k1 * d[1];
+                  if (i1 < 0 || i1 >= in[1]) continue;
+                  const int64_t* row = image + (i0 * in[1] + i1) * in[2];
+                  int64_t* sums = plane + (o0 * out[1] + o1) * out[2];
+                  for (int64_t o2 = 0; o2 < out[2]; ++o2) {
+                    const int64_t i2 = o2 * s[2] - p[2] + k2 * d[2];
+                    if (i2 >= 0 && i2 < in[2]) sums[o2] += weight * row[i2];
                   }
+                }
+              }
             }
-            acc[size_t((((b * maps + m) * out[0] + o0) * out[1] + o1) * out[2] + o2)] = sum;
-          }
+      }
+    }
   return acc;
 }
 

@@ -160,13 +160,13 @@ const  @w1   f32[8,4,3,3]   random(seed=1)
 const  @b1   f32[8]         random(seed=2)
 const  @w2   f32[8,8,3,3]   random(seed=3)
 const  @w4   f32[8,8,3,3]   random(seed=5)
-const  @w3   f32[4,16,1,1]  random(seed=4)
+const  @w3   f32[8,16,1,1]  random(seed=4)
 %c1   f32[1,8,16,16] = Conv    %x, @w1, @b1  pads=[1,1,1,1] act="Relu"
 %p    f32[1,8,8,8]   = MaxPool %c1  kernel_shape=[2,2] strides=[2,2]
 %c4   f32[1,8,8,8]   = Conv    %p, @w4  pads=[1,1,1,1] act="Relu"
 %c2   f32[1,8,8,8]   = Conv    %c4, @w2  pads=[1,1,1,1] act="Relu" residual_after_act=1
 %cat  f32[1,16,8,8]  = Concat  %c2, %c4  axis=1
-%y    f32[1,4,8,8]   = Conv    %cat, @w3
+%y    f32[1,8,8,8]   = Conv    %cat, @w3
 return %y
 )";
 
@@ -235,6 +235,28 @@ TEST_CASE("insert-quantizers and fold-quantized-ops turn a U-Net-like block into
   const Tensor got = run_reference(folded, input)[0];
   const double step = table.activations.at("y").scale;
   CHECK(compare(got, want).max_abs <= 2.01 * step);
+}
+
+TEST_CASE("insert-quantizers leaves thin output heads and activations without an integer epilogue in f32, saying why") {
+  Graph g = parse_typed(R"(graph t opset=13
+input  %x    f32[1,4,16,16]
+const  @w1   f32[8,4,3,3]   random(seed=1)
+const  @w2   f32[1,8,3,3]   random(seed=2)
+const  @w3   f32[8,8,3,3]   random(seed=3)
+%c1   f32[1,8,16,16] = Conv %x, @w1  pads=[1,1,1,1] act="Sigmoid"
+%c3   f32[1,8,16,16] = Conv %c1, @w3  pads=[1,1,1,1]
+%y    f32[1,1,16,16] = Conv %c3, @w2  pads=[1,1,1,1]
+return %y
+)");
+  QuantizationTable table = calibrate_on_random_inputs(g);
+  table.keep_float.insert("c3");
+  const PassReport report = insert_quantizers(g, table);
+  CHECK(report.rewrites() == 0);
+  std::string notes;
+  for (const std::string& n : report.notes()) notes += n + "\n";
+  CHECK(notes.find("activation Sigmoid has no integer epilogue") != std::string::npos);
+  CHECK(notes.find("kept in f32 by request") != std::string::npos);
+  CHECK(notes.find("1 output channels (fewer than 8)") != std::string::npos);
 }
 
 TEST_CASE("fold-quantized-ops maps an ONNX Runtime style QDQ Conv (i8 weights per channel, i32 bias) to QLinearConv") {
