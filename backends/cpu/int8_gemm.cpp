@@ -116,6 +116,9 @@ void int8_gemm(const Int8PackedWeights& w, std::span<const Int8Tile> tiles, cons
   constexpr int64_t kL2Budget = 256 << 10;
   int64_t per_task = std::clamp<int64_t>(kL2Budget / std::max<int64_t>(1, panel_bytes), 1, 16);
   per_task = std::min(per_task, std::max<int64_t>(1, count / (2 * thread_count())));
+  // Waking the other threads costs more than a small GEMM (deep layers on 10x10 maps).
+  const double macs = double(w.rows) * double(count * kInt8Nr) * double(w.depth4 * 4);
+  if (macs < 4e6) per_task = std::max<int64_t>(count, 1);
   const int64_t tasks = (count + per_task - 1) / per_task;
   parallel_for(tasks, [&](int, int64_t begin, int64_t end) {
     std::vector<uint8_t> scratch(size_t(per_task * panel_bytes + 64));

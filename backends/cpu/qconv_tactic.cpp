@@ -84,7 +84,7 @@ void build_blocked(const uint8_t* x, const Geometry& g, const Blocked& b, uint8_
           for (int r = 0; r < 4; ++r) dst[w * 4 + r] = rows[r][w] ^ mask;
       }
     }
-  }, 1);
+  }, /*min_chunk=*/std::max<int64_t>(1, (256 << 10) / std::max<int64_t>(1, b.hp * b.wp * 4)));  // small maps: one thread
 }
 
 // Tiles of one image's output: 32 pixels of one output row at a time when rows are long enough
