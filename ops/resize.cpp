@@ -237,7 +237,9 @@ void reference(KernelContext& k) {
     for (int64_t i = 0; i < y.numel(); ++i) {
       bool outside = false;
       for (int a = 0; a < rank; ++a) outside = outside || taps[size_t(a)].outside[size_t(coord[size_t(a)])];
-      out[i] = from_double<T>(outside ? extrapolation : gather(gather, 0, 0, 1.0));
+      const double v = outside ? extrapolation : gather(gather, 0, 0, 1.0);
+      // Integer tensors (an INT8 plan resizes its u8 values) round to the nearest, ties to even.
+      out[i] = from_double<T>(std::is_integral_v<T> ? std::nearbyint(v) : v);
       for (int a = rank - 1; a >= 0 && ++coord[size_t(a)] == y.dims()[size_t(a)]; --a) coord[size_t(a)] = 0;
     }
   });

@@ -13,9 +13,10 @@
 // stay attributes, applied before the one rounding (ops/requantize.h). A Conv with f32
 // constant weights is quantized here per output channel.
 //
-// Ops that only move values run on the 8-bit values when the quantization before and after is
-// the same: DQ -> MaxPool/Reshape/Flatten/Squeeze/Unsqueeze/Transpose/Resize(nearest) -> Q, and
-// a Concat of DQs with one quantization followed by a Q of it. A Q of a DQ with the same
+// Ops that move, take maxima of or linearly interpolate values run on the 8-bit values when the
+// quantization before and after is the same: DQ -> MaxPool/Reshape/Flatten/Squeeze/Unsqueeze/
+// Transpose/Resize(nearest or linear) -> Q, and a Concat of DQs with one quantization followed by
+// a Q of it. A Q of a DQ with the same
 // quantization is the identity. The DequantizeLinears left without readers go with dead code.
 #include "passes/fold_quantized_ops.h"
 
@@ -198,12 +199,18 @@ std::string fold_conv(Graph& g, const Uses& uses, int index, std::vector<bool>& 
   return "";
 }
 
-bool moves_values_only(const Graph& g, const Node& n) {
+// Ops whose output, in the input's quantization, is computed from the input's bytes: they move
+// values, take maxima, or interpolate linearly (weights summing to one commute with the affine
+// dequantization; the byte kernels round the interpolated value once, as Q(Resize(DQ(q))) does).
+bool computes_on_bytes(const Node& n) {
   switch (n.op) {
     case OpKind::MaxPool: return n.outputs.size() == 1 || n.outputs[1] == kNoValue;
     case OpKind::Reshape: case OpKind::Flatten: case OpKind::Squeeze: case OpKind::Unsqueeze:
     case OpKind::Transpose: return true;
-    case OpKind::Resize: return n.has_attr("mode") && attr_string(n, "mode") == "nearest";
+    case OpKind::Resize: {
+      const std::string mode = n.has_attr("mode") ? attr_string(n, "mode") : "nearest";
+      return mode == "nearest" || mode == "linear";
+    }
     default: return false;
   }
 }
@@ -241,7 +248,7 @@ PassReport fold_quantized_ops(Graph& g) {
     Node& n = g.nodes[i];
     if (n.op == OpKind::Conv) {
       if (std::string why = fold_conv(g, uses, int(i), erase, report); !why.empty()) report.refused(g.nodes[i], "{}", why);
-    } else if (moves_values_only(g, n) || n.op == OpKind::Concat) {
+    } else if (computes_on_bytes(n) || n.op == OpKind::Concat) {
       fold_mover(g, uses, int(i), erase, report);
     } else if (n.op == OpKind::QuantizeLinear) {
       // Q(DQ(q)) with the same quantization is q itself.

@@ -19,8 +19,7 @@
 // or Clip (the integer epilogue's), calibration saw its input, residual and output, and the
 // table does not keep it in f32. (Thin output heads are quantized too: keeping U2Net's 1-map
 // side convs in f32 made its masks no better, by 0.0004 mean abs, and the model 3% slower.) Ranges are shared where an op moves values without changing
-// them, so that the fold pass can run it on 8 bits: a MaxPool's output takes its input's
-// quantization, a Concat's inputs take its output's (the union of their ranges).
+// them, so that the fold pass can run it on 8 bits (see shared_ranges).
 #include "passes/insert_quantizers.h"
 
 #include <cmath>
@@ -51,17 +50,44 @@ std::string why_not_quantizable(const Graph& g, const Node& n, const Quantizatio
   return "";
 }
 
-// The table's ranges, with MaxPool outputs sharing their input's and Concat inputs sharing
-// their output's quantization.
+// Ops whose output, in its input's quantization, is computed from the input's bytes: maxima and
+// linear interpolation (weights that sum to one) of the dequantized values are those of the
+// bytes, dequantized. fold-quantized-ops runs them on bytes when both sides share a quantization.
+bool keeps_quantization(const Node& n) {
+  if (n.op == OpKind::MaxPool) return n.outputs.size() == 1 || n.outputs[1] == kNoValue;
+  if (n.op == OpKind::Resize) {
+    const std::string mode = n.has_attr("mode") ? attr_string(n, "mode") : "nearest";
+    return mode == "nearest" || mode == "linear";
+  }
+  return false;
+}
+
+// The table's ranges, shared so that ops can run on bytes: a MaxPool's or Resize's output takes
+// its input's quantization; a Concat's inputs take its output's (the union of their ranges), and
+// so do the inputs of the MaxPools and Resizes that feed it (U2Net's decoders concatenate an
+// upsampled map with a skip).
 std::map<std::string, QuantParams> shared_ranges(const Graph& g, const QuantizationTable& table) {
   std::map<std::string, QuantParams> params = table.activations;
   auto name = [&](ValueId v) { return g.value(v).name; };
-  for (const Node& n : g.nodes)
-    if (n.op == OpKind::MaxPool && n.outputs.size() == 1 && params.count(name(n.inputs[0])))
-      params[name(n.outputs[0])] = params[name(n.inputs[0])];
-  for (auto it = g.nodes.rbegin(); it != g.nodes.rend(); ++it)
-    if (it->op == OpKind::Concat && params.count(name(it->outputs[0])))
-      for (ValueId in : it->inputs) params[name(in)] = params[name(it->outputs[0])];
+  auto forward = [&] {
+    for (const Node& n : g.nodes)
+      if (keeps_quantization(n) && params.count(name(n.inputs[0]))) params[name(n.outputs[0])] = params[name(n.inputs[0])];
+  };
+  forward();
+  const std::vector<int> producers = g.producers();
+  for (auto it = g.nodes.rbegin(); it != g.nodes.rend(); ++it) {
+    if (it->op != OpKind::Concat || !params.count(name(it->outputs[0]))) continue;
+    const QuantParams shared = params[name(it->outputs[0])];
+    for (ValueId in : it->inputs) {
+      ValueId v = in;
+      params[name(v)] = shared;
+      for (int hops = 0; hops < 8 && producers[size_t(v)] >= 0 && keeps_quantization(g.nodes[size_t(producers[size_t(v)])]); ++hops) {
+        v = g.nodes[size_t(producers[size_t(v)])].inputs[0];
+        params[name(v)] = shared;
+      }
+    }
+  }
+  forward();  // a pooled skip whose input a Concat re-quantized follows it
   return params;
 }
 
@@ -148,7 +174,12 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
   for (; current < old_nodes.size(); ++current) {
     Node n = std::move(old_nodes[current]);
     if (!quantize[current]) {
+      // A MaxPool or Resize of a round trip gets one too, so that it can run on bytes.
+      const bool on_bytes = keeps_quantization(n) && round_trips.count(n.inputs[0]) &&
+                            params.count(g.value(n.outputs[0]).name) && !g.is_output(n.outputs[0]);
+      const ValueId out = n.outputs[0];
       g.nodes.push_back(std::move(n));
+      if (on_bytes) round_trip(out, g.value(out).name, "insert-quantizers");
       continue;
     }
     const std::string origin = "insert-quantizers";
