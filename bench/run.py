@@ -12,8 +12,9 @@ ratio nnc / ORT. Before timing, nnc's outputs are compared with ORT's on the sam
 L2 must be under 1e-4). Needs build/nnc (tools/build.sh) and node; installs onnxruntime-node
 with npm (--ignore-scripts) into build/bench/ on first use.
 --int8 also quantizes the U2Net models (nnc quantize, calibrated on tests/data/calib) and times
-the INT8 plan in the same rounds; a second table gives INT8 against nnc's and ORT's fp32 and the
-INT8 outputs' mean absolute difference from nnc's fp32 outputs on the example input.
+the INT8 plan in the same rounds; a second table gives INT8 against nnc's and ORT's fp32. (The
+benchmark models carry random weights, so INT8 accuracy is measured elsewhere: nnc quantize
+--report --eval on the trained U2NETP.)
 """
 import argparse
 import json
@@ -106,10 +107,7 @@ def main():
                 subprocess.run([str(NNC), "quantize", model, "--calib", str(ROOT / "tests/data/calib"), "--mean",
                                 "0.485,0.456,0.406", "--std", "0.229,0.224,0.225", "-o", str(plan), "--threads",
                                 str(args.threads), "--timing-cache", str(cache)], check=True, stdout=subprocess.DEVNULL)
-                subprocess.run([str(NNC), "run", str(plan), "--input", f"input={example}", "--threads", str(args.threads),
-                                "--save-outputs", f"{tmp}/int8"], check=True, stdout=subprocess.DEVNULL)
-                int8_mae = max(float(np.mean(np.abs(np.load(f).astype(np.float64) - np.load(Path(tmp) / "nnc" / f.name))))
-                               for f in (Path(tmp) / "int8").glob("*.npy"))
+
         if worst > 1e-4:
             sys.exit(f"bench/run.py: {name}: nnc's outputs differ from ORT's by {worst:.2e} relative L2 (limit 1e-4)")
         medians = {"nnc": [], "ort": [], "torch": [], "int8": []}
@@ -136,7 +134,7 @@ def main():
                                     ["median_ms"])
         rows.append((name, {k: float(np.median(v)) for k, v in medians.items() if v}, worst))
         if plan:
-            int8_rows.append((name, rows[-1][1], int8_mae))
+            int8_rows.append((name, rows[-1][1]))
 
     print(f"\n{date.today()}  {cpu_model()}  {args.threads} threads, "
           f"{args.rounds} rounds x {args.iters} iterations (median of round medians, ms)")
@@ -144,11 +142,10 @@ def main():
     for name, m, worst in rows:
         print(f"{name:<14}{m['nnc']:>10.1f}{m['ort']:>10.1f}{m['torch']:>10.1f}{m['nnc'] / m['ort']:>10.2f}{worst:>20.1e}")
     if int8_rows:
-        print(f"\n{'model':<14}{'nnc int8':>10}{'nnc fp32':>10}{'ORT fp32':>10}{'int8/fp32':>11}{'int8/ORT':>10}"
-              f"{'int8 vs fp32 mean abs':>24}")
-        for name, m, mae in int8_rows:
+        print(f"\n{'model':<14}{'nnc int8':>10}{'nnc fp32':>10}{'ORT fp32':>10}{'int8/fp32':>11}{'int8/ORT':>10}")
+        for name, m in int8_rows:
             print(f"{name:<14}{m['int8']:>10.1f}{m['nnc']:>10.1f}{m['ort']:>10.1f}{m['int8'] / m['nnc']:>11.2f}"
-                  f"{m['int8'] / m['ort']:>10.2f}{mae:>24.4f}")
+                  f"{m['int8'] / m['ort']:>10.2f}")
     if conv_lines:
         print("\nnnc's largest convolutions (first round):")
         for line in conv_lines:

@@ -65,7 +65,15 @@ void build_blocked(const uint8_t* x, const Geometry& g, const Blocked& b, uint8_
   parallel_for(b.channel4, [&](int, int64_t begin, int64_t end) {
     for (int64_t c4 = begin; c4 < end; ++c4) {
       uint8_t* plane = out + c4 * b.hp * b.wp * 4;
-      std::memset(plane, pad, size_t(b.hp * b.wp * 4));
+      // The border only: rows above and below the image, columns left and right of it.
+      const int64_t row_bytes = b.wp * 4, left = g.pad_w * 4, right = (b.wp - g.pad_w - g.width) * 4;
+      std::memset(plane, pad, size_t(g.pad_h * row_bytes));
+      std::memset(plane + (g.pad_h + g.height) * row_bytes, pad, size_t((b.hp - g.pad_h - g.height) * row_bytes));
+      for (int64_t h = 0; h < g.height; ++h) {
+        uint8_t* line = plane + (g.pad_h + h) * row_bytes;
+        std::memset(line, pad, size_t(left));
+        std::memset(line + left + g.width * 4, pad, size_t(right));
+      }
       for (int64_t h = 0; h < g.height; ++h) {
         const uint8_t* rows[4];
         for (int r = 0; r < 4; ++r) {
@@ -140,41 +148,47 @@ class BlockedSource final : public Int8PanelSource {
   const std::vector<int64_t>& packed_;
 };
 
-// y = requantize(acc + bias) for one row of a tile, f32 arithmetic, 16 outputs at a time; the
+// y = requantize(acc + bias) for the rows of a tile, f32 arithmetic, 16 outputs at a time; the
 // operations and their order are Requantizer::apply's, so the bytes are the same.
 template <bool kSigned, bool kResidualSigned>
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_row_avx512(const Requantizer& r, int64_t m, const int32_t* acc,
-                                                                    int32_t bias, const void* residual, void* out,
-                                                                    int64_t count) {
-  const __m512 multiplier = _mm512_set1_ps(r.channel_multiplier(m));
-  const __m512i bias_v = _mm512_set1_epi32(bias);
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_tile_avx512(
+    const Requantizer& r, const int32_t* bias, int64_t m0, int64_t rows, const int32_t* tile, const uint8_t* residual,
+    uint8_t* out, int64_t stride, int64_t count) {
   const __m512 residual_multiplier = _mm512_set1_ps(r.residual_multiplier);
   const __m512i residual_zero = _mm512_set1_epi32(r.residual_zero);
   const __m512 zero = _mm512_setzero_ps(), act_low = _mm512_set1_ps(r.act_low), act_high = _mm512_set1_ps(r.act_high);
   const __m512 y_zero = _mm512_set1_ps(float(r.y_zero));
   const __m512 y_low = _mm512_set1_ps(float(r.y_low)), y_high = _mm512_set1_ps(float(r.y_high));
-  for (int64_t j = 0; j < count; j += 16) {
-    const __mmask16 mask = count - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (count - j)) - 1);
-    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_maskz_loadu_epi32(mask, acc + j), bias_v)), multiplier);
-    __m512 u = zero;
-    if (residual) {
-      const __m128i bytes = _mm_maskz_loadu_epi8(mask, static_cast<const uint8_t*>(residual) + j);
-      const __m512i wide = kResidualSigned ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
-      u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(wide, residual_zero)), residual_multiplier);
+  for (int64_t i = 0; i < rows; ++i) {
+    const __m512 multiplier = _mm512_set1_ps(r.channel_multiplier(m0 + i));
+    const __m512i bias_v = _mm512_set1_epi32(bias[m0 + i]);
+    const int32_t* acc = tile + i * kInt8Nr;
+    const uint8_t* res = residual ? residual + i * stride : nullptr;
+    uint8_t* y = out + i * stride;
+    for (int64_t j = 0; j < count; j += 16) {
+      const __mmask16 mask = count - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (count - j)) - 1);
+      __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_maskz_loadu_epi32(mask, acc + j), bias_v)), multiplier);
+      __m512 u = zero;
+      if (res) {
+        const __m128i bytes = _mm_maskz_loadu_epi8(mask, res + j);
+        const __m512i wide = kResidualSigned ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
+        u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(wide, residual_zero)), residual_multiplier);
+      }
+      if (!r.residual_after_act) v = _mm512_add_ps(v, u);
+      if (r.relu) v = _mm512_max_ps(v, zero);
+      if (r.clip) v = _mm512_min_ps(_mm512_max_ps(v, act_low), act_high);
+      if (r.residual_after_act) v = _mm512_add_ps(v, u);
+      v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), y_zero);
+      v = _mm512_min_ps(_mm512_max_ps(v, y_low), y_high);
+      const __m512i q = _mm512_cvtps_epi32(v);
+      if (kSigned) _mm_mask_storeu_epi8(y + j, mask, _mm512_cvtsepi32_epi8(q));
+      else _mm_mask_storeu_epi8(y + j, mask, _mm512_cvtusepi32_epi8(q));
     }
-    if (!r.residual_after_act) v = _mm512_add_ps(v, u);
-    if (r.relu) v = _mm512_max_ps(v, zero);
-    if (r.clip) v = _mm512_min_ps(_mm512_max_ps(v, act_low), act_high);
-    if (r.residual_after_act) v = _mm512_add_ps(v, u);
-    v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), y_zero);
-    v = _mm512_min_ps(_mm512_max_ps(v, y_low), y_high);
-    const __m512i q = _mm512_cvtps_epi32(v);
-    if (kSigned) _mm_mask_storeu_epi8(static_cast<int8_t*>(out) + j, mask, _mm512_cvtsepi32_epi8(q));
-    else _mm_mask_storeu_epi8(static_cast<uint8_t*>(out) + j, mask, _mm512_cvtusepi32_epi8(q));
   }
 }
 
-using RowFn = void (*)(const Requantizer&, int64_t, const int32_t*, int32_t, const void*, void*, int64_t);
+using TileFn = void (*)(const Requantizer&, const int32_t*, int64_t, int64_t, const int32_t*, const uint8_t*, uint8_t*,
+                       int64_t, int64_t);
 
 class QConvKernel final : public NodeKernel {
  public:
@@ -215,8 +229,8 @@ class QConvKernel final : public NodeKernel {
     residual_signed_ = node.has_input(9) && graph.type(node.inputs[9]).dtype == DType::I8;
     if (!requantizer_.fixed_point && cpu_info().isa == Isa::Avx512 && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl")) {
-      row_fn_ = out_signed_ ? (residual_signed_ ? requantize_row_avx512<true, true> : requantize_row_avx512<true, false>)
-                            : (residual_signed_ ? requantize_row_avx512<false, true> : requantize_row_avx512<false, false>);
+      tile_fn_ = out_signed_ ? (residual_signed_ ? requantize_tile_avx512<true, true> : requantize_tile_avx512<true, false>)
+                             : (residual_signed_ ? requantize_tile_avx512<false, true> : requantize_tile_avx512<false, false>);
     }
   }
 
@@ -240,13 +254,14 @@ class QConvKernel final : public NodeKernel {
       const BlockedSource source(blocked.data(), g, blocked_, group_offsets_, packed_offsets_);
       const int64_t image_offset = b * maps_ * out_size;
       int8_gemm(weights_, tiles_, source, [&](int64_t m0, int64_t rows, int64_t n0, int64_t cols, const int32_t* tile) {
+        if (tile_fn_) {
+          const int64_t at = image_offset + m0 * out_size + n0;
+          tile_fn_(requantizer_, bias_.data(), m0, rows, tile, residual ? residual + at : nullptr, out + at, out_size, cols);
+          return;
+        }
         for (int64_t i = 0; i < rows; ++i) {
           const int64_t m = m0 + i, at = image_offset + m * out_size + n0;
           const int32_t* acc = tile + i * kInt8Nr;
-          if (row_fn_) {
-            row_fn_(requantizer_, m, acc, bias_[size_t(m)], residual ? residual + at : nullptr, out + at, cols);
-            continue;
-          }
           for (int64_t j = 0; j < cols; ++j) {
             const int32_t r = !residual ? 0 : residual_signed_ ? int32_t(int8_t(residual[at + j])) : int32_t(residual[at + j]);
             const int32_t q = requantizer_.apply(acc[j] + bias_[size_t(m)], m, r);
@@ -268,7 +283,7 @@ class QConvKernel final : public NodeKernel {
   uint8_t x_zero_raw_ = 0;
   std::vector<int32_t> bias_;  // bias − x_zero · sum_k W  (the zero point's share, precomputed)
   Requantizer requantizer_;
-  RowFn row_fn_ = nullptr;
+  TileFn tile_fn_ = nullptr;
 };
 
 std::string qconv_rejects(const Graph& graph, const Node& node) {
