@@ -58,17 +58,21 @@ double quantile(const Histogram& h, double fraction) {
 
 // KL(P || Q) for the window [b0, b1) of `counts` quantized to `levels` levels, TensorRT's way:
 // P is the window with everything outside folded into its edge bins; Q spreads each level's
-// mass (of the window alone) evenly over the level's non-empty bins.
-double window_divergence(const std::vector<double>& counts, size_t b0, size_t b1, int levels) {
+// mass (of the window alone) evenly over the level's non-empty bins. The bin holding 0 keeps its
+// own mass in Q: zero is exactly representable, and after a ReLU that bin holds half the values;
+// spread over its level, it would make every wide level look costly and the search clip hard.
+double window_divergence(const std::vector<double>& counts, size_t b0, size_t b1, int levels, size_t zero_bin) {
   const size_t n = b1 - b0;
   std::vector<double> p(counts.begin() + std::ptrdiff_t(b0), counts.begin() + std::ptrdiff_t(b1));
   std::vector<double> q(n, 0.0);
+  const size_t zero = zero_bin >= b0 && zero_bin < b1 ? zero_bin - b0 : n;  // n: not in the window
   for (size_t l = 0; l < size_t(levels); ++l) {
     const size_t from = l * n / size_t(levels), to = (l + 1) * n / size_t(levels);
     double mass = 0;
     size_t nonzero = 0;
-    for (size_t j = from; j < to; ++j) mass += p[j], nonzero += p[j] > 0;
-    for (size_t j = from; j < to; ++j) q[j] = p[j] > 0 ? mass / double(nonzero) : 0.0;
+    for (size_t j = from; j < to; ++j)
+      if (j != zero) mass += p[j], nonzero += p[j] > 0;
+    for (size_t j = from; j < to; ++j) q[j] = j == zero ? p[j] : p[j] > 0 ? mass / double(nonzero) : 0.0;
   }
   for (size_t j = 0; j < b0; ++j) p.front() += counts[j];
   for (size_t j = b1; j < counts.size(); ++j) p.back() += counts[j];
@@ -97,7 +101,7 @@ Range entropy_range(const Histogram& h, const CalibrationOptions& o) {
     const double top = std::max(-h.low, h.high);
     const size_t step = std::max<size_t>(1, (bins - size_t(levels)) / kCandidates);
     for (size_t i = size_t(levels); i <= bins; i += step) {
-      const double kl = window_divergence(magnitudes, 0, i, levels);
+      const double kl = window_divergence(magnitudes, 0, i, levels, 0);
       if (kl < best) best = kl, chosen = {float(-top * double(i) / double(bins)), float(top * double(i) / double(bins))};
     }
     return chosen;
@@ -109,7 +113,7 @@ Range entropy_range(const Histogram& h, const CalibrationOptions& o) {
     const size_t b0 = size_t(std::floor(zero - zero * alpha));
     const size_t b1 = std::min(bins, size_t(std::ceil(zero + (double(bins) - zero) * alpha)));
     if (b1 <= b0 || b1 - b0 < size_t(levels)) continue;
-    const double kl = window_divergence(h.counts, b0, b1, levels);
+    const double kl = window_divergence(h.counts, b0, b1, levels, size_t(std::min(zero, double(bins - 1))));
     if (kl < best) best = kl, chosen = {float(h.low + double(b0) * h.width()), float(h.low + double(b1) * h.width())};
   }
   return chosen;
