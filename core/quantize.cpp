@@ -58,6 +58,44 @@ std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector
   return table;
 }
 
+BudgetedModel quantize_within_budget(const std::filesystem::path& path, LoadOptions options, const Model& f32,
+                                     std::shared_ptr<QuantizationTable> table, const std::vector<Batch>& batches,
+                                     double budget, const std::function<void(const std::string&)>& log) {
+  if (!(budget > 0)) bad_input("the accuracy budget must be positive, got {}", budget);
+  for (int round = 1;; ++round) {
+    options.passes.quantization = table;
+    Model int8 = load_model(path, options);
+    const QuantizationReport report = quantization_report(f32, int8, batches);
+    double worst = 0;
+    for (const OutputError& o : report.outputs) worst = std::max(worst, o.rel_l2);
+    // The integer Convs, those that lose most over their input's SQNR first (ranking by their
+    // output's SQNR alone would blame the deepest layers for what they inherit).
+    std::vector<const LayerError*> convs;
+    for (const LayerError& l : report.layers)
+      if (!std::isnan(l.sqnr_drop_db)) convs.push_back(&l);
+    std::stable_sort(convs.begin(), convs.end(),
+                     [](const LayerError* a, const LayerError* b) { return a->sqnr_drop_db > b->sqnr_drop_db; });
+    std::vector<std::string> quantized;
+    for (const LayerError* l : convs) quantized.push_back(l->node);
+    // Then the rest (their input not measured, e.g. next to a Conv already kept in f32), by SQNR.
+    for (const Node& n : int8.graph().nodes)
+      if (n.op == OpKind::QLinearConv && std::find(quantized.begin(), quantized.end(), n.name) == quantized.end())
+        quantized.push_back(n.name);
+    if (log)
+      log(fmt::format("round {}: {} Conv in INT8, {} kept in f32, worst output rel L2 {:.4g} (budget {:.4g})", round,
+                      quantized.size(), table->keep_float.size(), worst, budget));
+    if (worst <= budget || quantized.empty() || round >= 40) return BudgetedModel{std::move(int8), worst, round};
+    // Move the worst tenth (at least one) back to f32 and try again: with every Conv in f32 the
+    // error is f32's own, so the loop ends within the budget at worst that way.
+    auto next = std::make_shared<QuantizationTable>(*table);
+    const size_t count = std::max<size_t>(1, quantized.size() / 10);
+    std::vector<std::string> moved;
+    for (size_t i = 0; i < count && i < quantized.size(); ++i) next->keep_float.insert(quantized[i]), moved.push_back(quantized[i]);
+    if (log) log(fmt::format("  to f32: {}", fmt::join(moved, " ")));
+    table = next;
+  }
+}
+
 std::optional<QuantParams> quantization_of_value(const Graph& g, ValueId v) {
   const std::vector<int> producers = g.producers();
   for (int hops = 0; hops < 64 && v != kNoValue; ++hops) {
@@ -138,27 +176,26 @@ QuantizationReport quantization_report(const Model& f32, const Model& int8, cons
   QuantizationReport report;
   for (const auto& [name, acc] : layer_error) {
     const Pair& p = pairs.at(name);
-    report.layers.push_back(LayerError{p.node, p.f32_name, acc.sqnr_db(), acc.rel_l2(), acc.cosine()});
+    LayerError l{p.node, p.f32_name, acc.sqnr_db(), acc.rel_l2(), acc.cosine()};
+    const int producer = producers[size_t(q.find(name))];
+    if (producer >= 0 && q.nodes[size_t(producer)].op == OpKind::QLinearConv) {
+      const auto input = layer_error.find(q.value(q.nodes[size_t(producer)].inputs[0]).name);
+      if (input != layer_error.end()) l.sqnr_drop_db = input->second.sqnr_db() - l.sqnr_db;
+    }
+    report.layers.push_back(l);
   }
   std::sort(report.layers.begin(), report.layers.end(),
             [](const LayerError& a, const LayerError& b) { return a.sqnr_db < b.sqnr_db; });
   for (const auto& [name, acc] : output_error)
     report.outputs.push_back(OutputError{name, acc.rel_l2(), acc.max_abs, acc.count ? acc.abs_err / double(acc.count) : 0.0});
-  // Recommend the Convs whose outputs lose the most, well below the model's typical layer.
-  std::vector<double> sqnr;
-  for (const LayerError& l : report.layers) sqnr.push_back(l.sqnr_db);
-  if (!sqnr.empty()) {
-    std::vector<double> sorted = sqnr;
-    std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() / 2), sorted.end());
-    const double median = sorted[sorted.size() / 2];
-    for (const LayerError& l : report.layers) {
-      if (report.keep_float.size() >= 5 || l.sqnr_db >= std::min(20.0, median - 6.0)) break;
-      const ValueId v = q.find(l.value + ".q");
-      const std::vector<int> prod = q.producers();
-      if (v != kNoValue && prod[size_t(v)] >= 0 && q.nodes[size_t(prod[size_t(v)])].op == OpKind::QLinearConv)
-        report.keep_float.push_back(l.node);
-    }
-  }
+  // Recommend the Convs that lose most over their input (their own share of the error), when
+  // that is more than 3 dB: at most five.
+  std::vector<const LayerError*> convs;
+  for (const LayerError& l : report.layers)
+    if (!std::isnan(l.sqnr_drop_db) && l.sqnr_drop_db > 3.0) convs.push_back(&l);
+  std::stable_sort(convs.begin(), convs.end(),
+                   [](const LayerError* a, const LayerError* b) { return a->sqnr_drop_db > b->sqnr_drop_db; });
+  for (size_t i = 0; i < convs.size() && i < 5; ++i) report.keep_float.push_back(convs[i]->node);
   return report;
 }
 

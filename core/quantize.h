@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -46,6 +47,9 @@ struct LayerError {
   double sqnr_db = 0;  // 10·log10(Σ f32² / Σ (dequantized − f32)²)
   double rel_l2 = 0;
   double cosine = 1;
+  // For an integer Conv: how many dB it loses over its (quantized) input's SQNR, its own share of
+  // the error; NaN when the input is not measured. Mixed precision moves the largest back to f32.
+  double sqnr_drop_db = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct OutputError {
@@ -60,6 +64,21 @@ struct QuantizationReport {
 };
 
 QuantizationReport quantization_report(const Model& f32, const Model& int8, const std::vector<Batch>& batches);
+
+// Mixed precision: compiles `path` with `table`, and while some output of the INT8 model is
+// further than `budget` (relative L2) from the f32 model's on `batches`, moves a tenth of the
+// quantized Convs back to f32 (those that lose most dB of SQNR over their input's first) and
+// compiles again; with every Conv in f32 the budget is met, so it ends.
+// Returns the last model; `table->keep_float` ends up naming the Convs kept in f32. `log` hears
+// one line per round.
+struct BudgetedModel {
+  Model model;
+  double worst_rel_l2 = 0;  // of the returned model's outputs
+  int rounds = 0;
+};
+BudgetedModel quantize_within_budget(const std::filesystem::path& path, LoadOptions options, const Model& f32,
+                                     std::shared_ptr<QuantizationTable> table, const std::vector<Batch>& batches,
+                                     double budget, const std::function<void(const std::string&)>& log = nullptr);
 
 // The quantization of an 8-bit value of a graph, read from the node that writes it (a
 // QLinearConv's y_scale/y_zero_point, a QuantizeLinear's, or through ops that move values).

@@ -10,8 +10,9 @@
 //
 // The bias becomes i32 at scale xs·ws[m]; a residual input read through a DequantizeLinear
 // becomes QLinearConv's inputs 9-11; the activation (Relu or Clip) and `residual_after_act`
-// stay attributes, applied before the one rounding (ops/requantize.h). A Conv with f32
-// constant weights is quantized here per output channel.
+// stay attributes, applied before the one rounding (ops/requantize.h). Only a Conv whose weights
+// arrive through a DequantizeLinear folds: one with f32 weights was left in f32 on purpose
+// (--keep-float, mixed precision), even between quantized neighbours.
 //
 // Ops that move, take maxima of or linearly interpolate values run on the 8-bit values when the
 // quantization before and after is the same: DQ -> MaxPool/Reshape/Flatten/Squeeze/Unsqueeze/
@@ -24,7 +25,6 @@
 
 #include "ops/epilogue.h"
 #include "ops/op_def.h"
-#include "passes/insert_quantizers.h"
 #include "passes/rewrite_util.h"
 
 namespace nnc {
@@ -107,17 +107,8 @@ std::optional<Weights> integer_weights(Graph& g, const Uses& uses, const Node& c
     if (out.zero == kNoValue) out.zero = zero_const(g, g.value(w).name + ".zero", g.type(q->q).dtype, q->scale_data->dims());
     return out;
   }
-  const Tensor* data = g.const_data(w);
-  if (!data || data->dtype() != DType::F32) return why = "weights are neither f32 constants nor dequantized ones", std::nullopt;
-  QuantizedWeight qw = quantize_weight_per_channel(*data);
-  Weights out;
-  for (int64_t m = 0; m < maps; ++m) out.scales.push_back(qw.scales.data<float>()[m]);
-  Tensor zeros(DType::I8, qw.scales.dims());
-  const std::string base = g.value(w).name;
-  out.q = g.add_const(g.unique_value_name(base + ".q"), std::move(qw.values));
-  out.scale = g.add_const(g.unique_value_name(base + ".scale"), std::move(qw.scales));
-  out.zero = g.add_const(g.unique_value_name(base + ".zero"), std::move(zeros));
-  return out;
+  // f32 weights mean nobody quantized this Conv (insert-quantizers left it in f32 on purpose).
+  return why = "weights are not dequantized 8-bit constants (the Conv stays f32)", std::nullopt;
 }
 
 // The f32 bias values (a constant, or a dequantized constant), empty when absent.

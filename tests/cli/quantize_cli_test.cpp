@@ -104,6 +104,30 @@ TEST_CASE("nnc quantize: every calibration method and option quantizes a small C
   fs::remove_all(dir);
 }
 
+TEST_CASE("nnc quantize --accuracy-budget: moves Convs to f32 until the outputs are within budget") {
+  const fs::path dir = scratch_dir("quantize_budget");
+  fs::create_directories(dir / "calib");
+  const fs::path golden = kSource / "tests/data/golden/cnn";
+  fs::copy_file(golden / "input_0.npy", dir / "calib/a.npy");
+  const std::string base = fmt::format("quantize {} --calib {} --no-tune -o {} --accuracy-budget ", (golden / "model.onnx").string(),
+                                       (dir / "calib").string(), (dir / "q.nncplan").string());
+  const CliResult loose = run_cli(base + "1", dir);  // any INT8 error is within 100%
+  INFO(loose.output);
+  REQUIRE(loose.exit_code == 0);
+  CHECK(loose.output.find("round 1:") != std::string::npos);
+  CHECK(loose.output.find("round 2:") == std::string::npos);
+  CHECK(loose.output.find("0 kept in f32") != std::string::npos);
+  // A budget only f32 meets: every Conv goes back, the last round's error is 0.
+  const CliResult tight = run_cli(base + "1e-9", dir);
+  INFO(tight.output);
+  REQUIRE(tight.exit_code == 0);
+  CHECK(tight.output.find("to f32:") != std::string::npos);
+  CHECK(tight.output.find("0 Conv run in INT8, 4 stay in f32") != std::string::npos);
+  CHECK(tight.output.find("budget was not met") == std::string::npos);
+  CHECK(run_cli(base + "-1", dir).exit_code == 2);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("nnc quantize: usage and input mistakes exit with 2 and say what is wrong") {
   const fs::path dir = scratch_dir("quantize_bad");
   fs::create_directories(dir / "empty");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -89,11 +90,13 @@ std::function<void(std::string_view, size_t, size_t)> calibration_progress() {
 void print_report(const QuantizationReport& r, size_t rows) {
   fmt::print("\nper-layer error of the INT8 plan (worst first; {} of {} tensors):\n",
              std::min(rows, r.layers.size()), r.layers.size());
-  fmt::print("  {:<36} {:<30} {:>9} {:>10} {:>9}\n", "node", "tensor", "SQNR dB", "rel L2", "cosine");
+  fmt::print("  {:<36} {:<30} {:>9} {:>10} {:>9} {:>9}\n", "node", "tensor", "SQNR dB", "rel L2", "cosine", "loss dB");
   for (size_t i = 0; i < std::min(rows, r.layers.size()); ++i) {
     const LayerError& l = r.layers[i];
-    fmt::print("  {:<36.36} {:<30.30} {:>9.2f} {:>10.4g} {:>9.6f}\n", l.node, l.value, l.sqnr_db, l.rel_l2, l.cosine);
+    const std::string loss = std::isnan(l.sqnr_drop_db) ? "" : fmt::format("{:.2f}", l.sqnr_drop_db);
+    fmt::print("  {:<36.36} {:<30.30} {:>9.2f} {:>10.4g} {:>9.6f} {:>9}\n", l.node, l.value, l.sqnr_db, l.rel_l2, l.cosine, loss);
   }
+  fmt::print("  (loss dB: what an integer Conv loses over its input's SQNR, its own share of the error)\n");
   fmt::print("\nmodel outputs, INT8 against f32:\n");
   for (const OutputError& o : r.outputs)
     fmt::print("  {:<30} rel L2 {:<10.4g} max abs {:<10.4g} mean abs {:.4g}\n", o.name, o.rel_l2, o.max_abs, o.mean_abs);
@@ -106,9 +109,9 @@ void write_report_json(const QuantizationReport& r, const std::string& path) {
   out << "{\n  \"layers\": [\n";
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const LayerError& l = r.layers[i];
-    out << fmt::format("    {{\"node\": {}, \"tensor\": {}, \"sqnr_db\": {}, \"rel_l2\": {}, \"cosine\": {}}}{}\n",
+    out << fmt::format("    {{\"node\": {}, \"tensor\": {}, \"sqnr_db\": {}, \"rel_l2\": {}, \"cosine\": {}, \"loss_db\": {}}}{}\n",
                        json_string(l.node), json_string(l.value), json_number(l.sqnr_db), json_number(l.rel_l2),
-                       json_number(l.cosine), i + 1 < r.layers.size() ? "," : "");
+                       json_number(l.cosine), json_number(l.sqnr_drop_db), i + 1 < r.layers.size() ? "," : "");
   }
   out << "  ],\n  \"outputs\": [\n";
   for (size_t i = 0; i < r.outputs.size(); ++i) {
@@ -127,13 +130,14 @@ void write_report_json(const QuantizationReport& r, const std::string& path) {
 int cmd_quantize(const std::vector<std::string>& argv) {
   const Args args(argv, with({"--report", "--symmetric", "--pow2-scales", "--fixed-point"}, kPipelineFlags),
                   with({"--calib", "-o", "--method", "--percentile", "--ema-weight", "--max-calib", "--keep-float", "--json", "--eval",
-                        "--mean", "--std", "--size", "--report-rows"},
+                        "--mean", "--std", "--size", "--report-rows", "--accuracy-budget"},
                        kPipelineOptions));
   if (args.help()) {
     fmt::print(
         "usage: nnc quantize MODEL --calib DIR -o OUT.nncplan [--method minmax|ema|percentile|mse|entropy]\n"
         "                          [--percentile P] [--ema-weight W] [--symmetric] [--pow2-scales] [--fixed-point]\n"
-        "                          [--keep-float NODE]... [--max-calib N] [--mean M --std S --size WxH]\n"
+        "                          [--keep-float NODE]... [--accuracy-budget REL_L2] [--max-calib N]\n"
+        "                          [--mean M --std S --size WxH]\n"
         "                          [--report] [--report-rows N] [--json REPORT.json] [--eval DIR]\n\n"
         "Post-training INT8: every Conv with a Relu/Clip/no activation runs on 8-bit activations (u8 with a\n"
         "zero point, or s8 symmetric with --symmetric) and 8-bit weights (s8, a scale per output channel),\n"
@@ -148,6 +152,9 @@ int cmd_quantize(const std::vector<std::string>& argv) {
         "              the most accurate on U2Net's masks (README, INT8).\n"
         "--pow2-scales scales rounded up to powers of two.\n"
         "--keep-float  leave that Conv (node name, as nnc compile -v shows) in f32; repeatable.\n"
+        "--accuracy-budget X  mixed precision: while an output's relative L2 against f32 on the\n"
+        "              calibration inputs exceeds X, move the Convs that lose most SQNR over their\n"
+        "              input back to f32 (a tenth at a time) and compile again.\n"
         "--report      per-tensor SQNR / relative L2 / cosine of the INT8 plan against f32 on the\n"
         "              calibration inputs, worst first, and the Convs it recommends keeping in f32;\n"
         "              --json FILE writes the same as JSON. --eval DIR measures on other inputs (same\n"
@@ -196,7 +203,21 @@ int cmd_quantize(const std::vector<std::string>& argv) {
       fmt::print("  {:<22} {}\n", r.pass(), r.summary_text());
   };
   fmt::print("compiling INT8\n");
-  const Model int8 = load_model(path, int8_options);
+  std::optional<Model> budgeted;
+  if (args.has("--accuracy-budget")) {
+    const double budget = args.get_double("--accuracy-budget", 0);
+    if (!(budget > 0)) usage_error("--accuracy-budget must be a positive relative L2, got '{}'", args.get("--accuracy-budget"));
+    auto table = std::make_shared<QuantizationTable>(*int8_options.passes.quantization);
+    LoadOptions quiet = int8_options;
+    quiet.passes.on_pass = nullptr;
+    quiet.tuning.progress = nullptr;
+    BudgetedModel b = quantize_within_budget(path, quiet, f32, table, batches, budget,
+                                             [](const std::string& line) { fmt::print("  {}\n", line); });
+    if (b.worst_rel_l2 > budget) fmt::print("warning: the budget was not met ({:.4g} > {:.4g})\n", b.worst_rel_l2, budget);
+    budgeted.emplace(std::move(b.model));
+  }
+  if (!budgeted) budgeted.emplace(load_model(path, int8_options));
+  const Model& int8 = *budgeted;
   for (ValueId id : f32.graph().inputs)
     if (int8.graph().find(f32.graph().value(id).name) == kNoValue)
       fail(ErrorKind::Internal, "the INT8 graph lost input '{}'", f32.graph().value(id).name);
