@@ -62,6 +62,9 @@ std::vector<TensorType> infer_qlinear_conv(InferContext& c) {
   const Node& n = c.node;
   if (!is_8bit(c.in(7).dtype)) node_error(n, "y_zero_point must be u8 or i8, got {}", dtype_name(c.in(7).dtype));
   if (c.has_input(8) && c.in(8).dtype != DType::I32) node_error(n, "bias must be i32, got {}", dtype_name(c.in(8).dtype));
+  if (c.in(2).dtype != c.in(0).dtype || c.in(5).dtype != c.in(3).dtype)
+    node_error(n, "zero points must have their tensor's type: x {} with x_zero_point {}, w {} with w_zero_point {}",
+               dtype_name(c.in(0).dtype), dtype_name(c.in(2).dtype), dtype_name(c.in(3).dtype), dtype_name(c.in(5).dtype));
   validate_epilogue(n);
   if (c.input_count() > 9) {
     if (!c.has_input(9) || !c.has_input(10)) node_error(n, "a residual needs inputs 9 (r) and 10 (r_scale)");
@@ -196,17 +199,27 @@ void requantize(const std::vector<int64_t>& acc, double x_scale, const Tensor& w
 
 const Tensor* optional(KernelContext& k, int i) { return k.has_input(i) ? &k.in(i) : nullptr; }
 
+// Scales and zero points of x, y and the residual are per tensor: exactly one value each.
+void require_scalars(KernelContext& k, std::initializer_list<std::pair<int, const char*>> inputs) {
+  for (const auto& [i, what] : inputs)
+    if (k.has_input(i) && k.in(i).numel() != 1)
+      node_error(k.node, "{} (input {}) must hold one value, got {}", what, i, k.in(i).numel());
+}
+
 void reference_conv_integer(KernelContext& k) {
   store_i32(integer_conv(k.node, k.in(0), optional(k, 2), k.in(1), optional(k, 3), k.out(0).dims()), k.out(0));
 }
 
 void reference_qlinear_conv(KernelContext& k) {
   const Node& n = k.node;
+  require_scalars(k, {{1, "x_scale"}, {2, "x_zero_point"}, {6, "y_scale"}, {7, "y_zero_point"}, {10, "residual scale"},
+                      {11, "residual zero point"}});
   const Dims& y = k.out(0).dims();
   std::vector<int64_t> acc = integer_conv(n, k.in(0), &k.in(2), k.in(3), &k.in(5), y);
   const int64_t spatial = product(std::span(y).subspan(2));
-  if (k.in(4).numel() != 1 && k.in(4).numel() != y[1])
-    node_error(n, "w_scale has {} values for {} output channels", k.in(4).numel(), y[1]);
+  for (int i : {4, 5})
+    if (k.in(i).numel() != 1 && k.in(i).numel() != y[1])
+      node_error(n, "{} has {} values for {} output channels", i == 4 ? "w_scale" : "w_zero_point", k.in(i).numel(), y[1]);
   if (k.has_input(8)) {
     if (k.in(8).numel() != y[1]) node_error(n, "bias has {} values for {} output channels", k.in(8).numel(), y[1]);
     for (size_t i = 0; i < acc.size(); ++i) acc[i] += k.in(8).get_int((int64_t(i) / spatial) % y[1]);
@@ -230,6 +243,7 @@ void reference_matmul_integer(KernelContext& k) {
 }
 
 void reference_qlinear_matmul(KernelContext& k) {
+  require_scalars(k, {{1, "a_scale"}, {2, "a_zero_point"}, {6, "y_scale"}, {7, "y_zero_point"}});
   const std::vector<int64_t> acc = integer_matmul(k.in(0), &k.in(2), k.in(3), &k.in(5), k.out(0).dims());
   requantize(acc, k.in(1).get_double(0), k.in(4), 1, k.in(6), k.in(7), k.out(0));
 }

@@ -148,8 +148,8 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
   std::map<ValueId, ValueId> dequantized;  // f32 value -> its Q/DQ round trip
   std::set<ValueId> round_trips;            // the DQ outputs made here
   // Emits x -> Q -> DQ (once per value) and returns the DQ output. `base` is x's name in the
-  // calibrated graph (the table's key).
-  auto round_trip = [&](ValueId x, const std::string base, const std::string& origin) {  // base copied: adding values moves names
+  // calibrated graph (the table's key), taken by value: adding values may move the names.
+  auto round_trip = [&](ValueId x, const std::string base, const std::string& origin) {
     if (round_trips.count(x)) return x;  // already a round trip (the output of a quantized Conv)
     if (auto it = dequantized.find(x); it != dequantized.end()) return it->second;
     const QuantParams& p = params.at(base);

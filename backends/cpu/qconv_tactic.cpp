@@ -298,12 +298,19 @@ std::string qconv_rejects(const Graph& graph, const Node& node) {
     if (w_zero->get_int(i) != 0) return "weights are not symmetric (zero point not 0)";
   for (int input : {1, 2, 4, 6, 7})
     if (!constant_input(graph, node, input)) return fmt::format("input {} is not constant", input);
-  if (constant_input(graph, node, 1)->numel() != 1 || constant_input(graph, node, 6)->numel() != 1)
-    return "x or y scale is not per tensor";
+  for (int input : {1, 2, 6, 7})
+    if (constant_input(graph, node, input)->numel() != 1) return "x or y scale or zero point is not per tensor";
+  const int64_t maps = graph.type(node.inputs[3]).shape.dims[0].value;
+  for (int input : {4, 5})
+    if (constant_input(graph, node, input)->numel() != 1 && constant_input(graph, node, input)->numel() != maps)
+      return "weight scale or zero point is neither per tensor nor per output channel";
+  if (node.has_input(8) && constant_input(graph, node, 8) && constant_input(graph, node, 8)->numel() != maps)
+    return "bias does not have one value per output channel";
   if (node.has_input(8) && !constant_input(graph, node, 8)) return "bias is not constant";
   if (node.has_input(9)) {
-    if (!constant_input(graph, node, 10) || (node.has_input(11) && !constant_input(graph, node, 11)))
-      return "residual scale or zero point is not constant";
+    if (!constant_input(graph, node, 10) || constant_input(graph, node, 10)->numel() != 1 ||
+        (node.has_input(11) && (!constant_input(graph, node, 11) || constant_input(graph, node, 11)->numel() != 1)))
+      return "residual scale or zero point is not a per-tensor constant";
     if (graph.type(node.inputs[9]).shape != graph.type(node.outputs[0]).shape) return "residual is broadcast";
   }
   const Dims wd = w->dims();

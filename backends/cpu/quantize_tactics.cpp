@@ -119,7 +119,8 @@ class DequantizeKernel final : public NodeKernel {
 std::string per_tensor_rejects(const Graph& graph, const Node& node, DType f32_side) {
   const Tensor* scale = constant_input(graph, node, 1);
   if (!scale || scale->numel() != 1) return "scale is not a per-tensor constant";
-  if (node.has_input(2) && !constant_input(graph, node, 2)) return "zero point is not constant";
+  if (node.has_input(2) && (!constant_input(graph, node, 2) || constant_input(graph, node, 2)->numel() != 1))
+    return "zero point is not a per-tensor constant";
   if (f32_side != DType::F32) return "the float side is not f32";
   const float s = float(scale->get_double(0));
   if (!(s > 0) || !std::isfinite(s)) return "scale is not positive and finite";

@@ -147,3 +147,28 @@ TEST_CASE("QLinearConv's epilogue refuses activations it cannot apply to integer
   const Setup s = make_setup(rng);
   CHECK_THROWS_WITH_AS(run_qlinear_conv(s, "Sigmoid", false, false, false), doctest::Contains("only Relu and Clip"), Error);
 }
+
+TEST_CASE("QLinearConv refuses malformed scales and zero points with a message, not a crash") {
+  std::mt19937 rng(4);
+  const Setup s = make_setup(rng);
+  Node n;
+  n.op = OpKind::QLinearConv;
+  n.name = "conv";
+  n.attrs = {{"pads", std::vector<int64_t>{1, 1, 1, 1}}};
+  Tensor w_scale(DType::F32, Dims{s.maps});
+  for (int64_t m = 0; m < s.maps; ++m) w_scale.data<float>()[m] = 0.01f;
+  const Tensor empty_scale(DType::F32, Dims{0}), xz = scalar(DType::U8, 1), wz(DType::I8, Dims{s.maps});
+  const Tensor ys = scalar(DType::F32, 0.1), yz = scalar(DType::U8, 0), three_zeros(DType::I8, Dims{3});
+  std::vector<const Tensor*> inputs = {&s.x, &empty_scale, &xz, &s.w, &w_scale, &wz, &ys, &yz, &s.bias};
+  n.inputs.assign(inputs.size(), 0);
+  n.outputs = {0};
+  CHECK_THROWS_WITH_AS(run_node(n, inputs, 17), doctest::Contains("x_scale (input 1) must hold one value, got 0"), Error);
+  const Tensor xs = scalar(DType::F32, 0.1);
+  inputs[1] = &xs;
+  inputs[5] = &three_zeros;  // 3 zero points for 5 output channels
+  CHECK_THROWS_WITH_AS(run_node(n, inputs, 17), doctest::Contains("w_zero_point has 3 values for 5 output channels"), Error);
+  const Tensor signed_zero(DType::I8, Dims{});
+  inputs[5] = &wz;
+  inputs[2] = &signed_zero;  // an i8 zero point for a u8 input
+  CHECK_THROWS_WITH_AS(run_node(n, inputs, 17), doctest::Contains("zero points must have their tensor's type"), Error);
+}
