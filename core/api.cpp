@@ -73,6 +73,7 @@ std::string describe_options(const LoadOptions& options) {
   if (p.quantization) {
     out += " int8=" + (p.quantization->how.empty() ? std::string("given") : p.quantization->how);
     if (p.quantization->fixed_point) out += " requantize=fixed";
+    if (!p.quantization->calibration_sha256.empty()) out += " calibration_sha256=" + p.quantization->calibration_sha256;
     for (const std::string& name : p.quantization->keep_float) out += " keep_float=" + name;
   }
   if (!options.fold_constants) out += " no_import_folding";

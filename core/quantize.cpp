@@ -1,6 +1,8 @@
 // core/quantize.cpp — see quantize.h.
 #include "core/quantize.h"
 
+#include "core/sha256.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -55,6 +57,14 @@ std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector
   if (c.symmetric) table->how += ",s8";
   if (c.power_of_two) table->how += ",pow2";
   table->how += fmt::format(",{}-inputs", batches.size());
+  Sha256 digest;  // what the ranges were learned from: a plan records it
+  for (const Batch& batch : batches)
+    for (const auto& [name, tensor] : batch) {
+      const std::string header = fmt::format("{}:{}\n", name, to_string(tensor.type()));
+      digest.update(header.data(), header.size());
+      digest.update(tensor.bytes(), tensor.nbytes());
+    }
+  table->calibration_sha256 = digest.hex_digest();
   return table;
 }
 

@@ -17,6 +17,7 @@ struct QuantizationTable {
   std::set<std::string> keep_float;  // Conv node names kept in f32 (--accuracy-budget, --keep-float)
   bool fixed_point = false;          // integer-only requantization (requantize="fixed")
   std::string how;                   // how the ranges were chosen, one line for the plan's META
+  std::string calibration_sha256;    // of the calibration inputs (names, types, bytes), for the META
 };
 
 PassReport insert_quantizers(Graph& g, const QuantizationTable& table);

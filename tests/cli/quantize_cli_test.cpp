@@ -101,6 +101,15 @@ TEST_CASE("nnc quantize: every calibration method and option quantizes a small C
     const CliResult run = run_cli(fmt::format("run {} --input input={}", (dir / "q.nncplan").string(), (golden / "input_0.npy").string()), dir);
     CHECK(run.exit_code == 0);
   }
+  // nnc compare dequantizes the plan's 8-bit tensors and matches them with the f32 model's.
+  const CliResult compare = run_cli(fmt::format("compare {} --tol 1 --input input={}", (dir / "q.nncplan").string(),
+                                                (golden / "input_0.npy").string()),
+                                    dir);
+  INFO(compare.output);
+  CHECK(compare.exit_code == 0);
+  CHECK(compare.output.find("Relu.q ") != std::string::npos);
+  // The plan records what calibrated it.
+  CHECK(run_cli("inspect " + (dir / "q.nncplan").string(), dir).output.find("calibration_sha256=") != std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -145,6 +154,9 @@ TEST_CASE("nnc quantize: usage and input mistakes exit with 2 and say what is wr
       {model + " --calib " + calib + " --percentile 12 -o " + (dir / "q.nncplan").string(), "--percentile must be"},
       {model + " --calib " + calib + " -O0 -o " + (dir / "q.nncplan").string(), "not -O0"},
       {model + " --calib " + calib + " -o " + (dir / "q.nncplan").string(), "the model wants"},  // output_0.npy: wrong shape
+      {model + " --calib " + calib + " --keep-float nope -o " + (dir / "q.nncplan").string(), "matches no node"},
+      {model + " --calib " + calib + " --keep-float /Relu -o " + (dir / "q.nncplan").string(),
+       "fused that node into node '/dilated/Conv' (Conv); name the node that remains: --keep-float /dilated/Conv"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.arguments);

@@ -6,8 +6,10 @@
 // tensor of the same name: a fused node keeps its last source's output name (Conv + BN + Relu
 // writes what the Relu wrote), so names are how provenance meets values. Each match is scored by
 // max-abs error, relative L2 and cosine; the table lists the worst first and marks the first
-// tensor in execution order beyond the tolerance. --bisect-passes instead finds the first pass
-// after which the outputs drift (passes/bisect_passes.h).
+// tensor in execution order beyond the tolerance. An INT8 plan's 8-bit tensor `X.q` is
+// dequantized (by the quantization its node writes) and compared with the reference's `X`, so the
+// table names the layers that lost most. --bisect-passes instead finds the first pass after which
+// the outputs drift (passes/bisect_passes.h).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -15,6 +17,7 @@
 
 #include "core/compare.h"
 #include "core/plan_file.h"
+#include "core/quantize.h"
 #include "core/sha256.h"
 #include "passes/bisect_passes.h"
 #include "tools/cli/commands.h"
@@ -169,17 +172,29 @@ int cmd_compare(const std::vector<std::string>& argv) {
   std::vector<TensorReport> reports;
   std::vector<std::string> unmatched;
   for (const auto& [name, node] : order) {
-    const auto it = expected.find(name);
+    auto it = expected.find(name);
+    const Tensor* mine = &planned.at(name);
+    Tensor dequantized;
+    if (it == expected.end() && name.ends_with(".q")) {  // an INT8 tensor standing for an f32 one
+      const std::optional<QuantParams> q = quantization_of_value(model.graph(), model.graph().find(name));
+      it = q ? expected.find(name.substr(0, name.size() - 2)) : expected.end();
+      if (it != expected.end()) {
+        dequantized = Tensor(DType::F32, mine->dims());
+        for (int64_t i = 0; i < mine->numel(); ++i)
+          dequantized.data<float>()[i] = float((mine->get_double(i) - q->zero_point) * q->scale);
+        mine = &dequantized;
+      }
+    }
     if (it == expected.end()) {
       unmatched.push_back(name);
       continue;
     }
     TensorReport r{name, provenance(*node), to_string(planned.at(name).type()), {}, false};
-    if (planned.at(name).dims() != it->second.dims()) {
+    if (mine->dims() != it->second.dims()) {
       r.d.max_abs = r.d.rel_l2 = INFINITY;
       r.d.cosine = 0;
     } else {
-      r.d = compare(planned.at(name), it->second);
+      r.d = compare(*mine, it->second);
     }
     r.beyond = beyond(r.d, tolerance);
     reports.push_back(std::move(r));

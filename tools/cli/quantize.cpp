@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/npy.h"
 #include "core/plan_file.h"
@@ -70,6 +71,25 @@ std::vector<Batch> read_calibration(const fs::path& dir, const Graph& g, const A
     batches.push_back(std::move(batch));
   }
   return batches;
+}
+
+// --keep-float names must name a Conv of the optimised graph: a name that matches nothing, or a
+// node a pass fused into another (BN, Relu), is an error naming the node that remains.
+void check_keep_float(const Graph& g, const std::set<std::string>& names) {
+  for (const std::string& name : names) {
+    const Node* exact = nullptr;
+    const Node* fused_into = nullptr;
+    for (const Node& n : g.nodes) {
+      if (n.name == name) exact = &n;
+      else if (std::find(n.sources.begin(), n.sources.end(), name) != n.sources.end()) fused_into = &n;
+    }
+    if (exact && exact->op == OpKind::Conv) continue;
+    if (exact) bad_input("--keep-float '{}' is a {}, not a Conv: only Convs are quantized", name, op_name(exact->op));
+    if (fused_into)
+      bad_input("--keep-float '{}': the passes fused that node into {}; name the node that remains: --keep-float {}", name,
+                describe(*fused_into), fused_into->name);
+    bad_input("--keep-float '{}' matches no node of the model (nnc compile -v lists them)", name);
+  }
 }
 
 std::function<void(std::string_view, size_t, size_t)> calibration_progress() {
@@ -194,6 +214,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   const std::string path = args.positionals()[0];
   fmt::print("loading {} in f32\n", path);
   const Model f32 = load_model(path, options);
+  check_keep_float(f32.graph(), q.keep_float);
   const std::vector<Batch> batches = read_calibration(args.get("--calib"), f32.graph(), args, limit);
   fmt::print("calibrating on {} input{} ({})\n", batches.size(), batches.size() == 1 ? "" : "s", method);
   LoadOptions int8_options = options;
