@@ -40,6 +40,37 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void kernel_vnni(int64_t 
   }
 }
 
+// AVX2 without VNNI, exact: vpmaddubsw would saturate its 16-bit pair sums (255 · 127 · 2 >
+// 32767), so bytes are widened to 16 bits and multiplied with vpmaddwd, which sums pairs into
+// 32 bits. Each k-group of the tile is widened once into a 256-byte block; then each of the 12
+// rows streams through the blocks with its 4 weights broadcast, 8 accumulators holding 32 pixels
+// x 2 pair sums, added up at the end.
+__attribute__((target("avx2"))) void kernel_avx2(int64_t depth4, const int8_t* a, const uint8_t* base,
+                                                 const int64_t* offsets, int32_t* c) {
+  thread_local std::vector<int16_t> widened;  // 128 values per k-group (unaligned loads)
+  widened.resize(size_t(depth4 * 128));
+  for (int64_t k = 0; k < depth4; ++k) {
+    const __m128i* b = reinterpret_cast<const __m128i*>(base + offsets[k]);
+    __m256i* out = reinterpret_cast<__m256i*>(widened.data() + k * 128);
+    for (int j = 0; j < 8; ++j) _mm256_storeu_si256(out + j, _mm256_cvtepu8_epi16(_mm_loadu_si128(b + j)));
+  }
+  for (int64_t i = 0; i < kInt8Mr; ++i) {
+    __m256i acc[8];
+    for (__m256i& v : acc) v = _mm256_setzero_si256();
+    for (int64_t k = 0; k < depth4; ++k) {
+      int32_t four;
+      std::memcpy(&four, a + (k * kInt8Mr + i) * 4, 4);
+      const __m256i w = _mm256_cvtepi8_epi16(_mm_set1_epi32(four));  // w0 w1 w2 w3, four times
+      const __m256i* x = reinterpret_cast<const __m256i*>(widened.data() + k * 128);
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(_mm256_loadu_si256(x + j), w));
+    }
+    alignas(32) int32_t pairs[64];  // pixel p: pairs[2p] + pairs[2p + 1]
+    for (int j = 0; j < 8; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(pairs) + j, acc[j]);
+    for (int64_t p = 0; p < kInt8Nr; ++p) c[i * kInt8Nr + p] = pairs[2 * p] + pairs[2 * p + 1];
+  }
+}
+
 void kernel_portable(int64_t depth4, const int8_t* a, const uint8_t* base, const int64_t* offsets, int32_t* c) {
   int32_t acc[kInt8Mr][kInt8Nr] = {};
   for (int64_t k = 0; k < depth4; ++k) {
@@ -52,7 +83,10 @@ void kernel_portable(int64_t depth4, const int8_t* a, const uint8_t* base, const
   std::memcpy(c, acc, sizeof(acc));
 }
 
-KernelFn kernel() { return cpu_info().vnni ? kernel_vnni : kernel_portable; }
+KernelFn kernel() {
+  if (cpu_info().vnni) return kernel_vnni;
+  return cpu_info().isa != Isa::Portable ? kernel_avx2 : kernel_portable;
+}
 
 __attribute__((target("avx2"))) void interleave_avx2(const uint8_t* const rows[4], bool flip, uint8_t* out) {
   __m256i r0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[0]));
@@ -86,7 +120,10 @@ void interleave_four_rows(const uint8_t* const rows[4], bool flip, uint8_t* out)
     for (int r = 0; r < 4; ++r) out[j * 4 + r] = rows[r][j] ^ mask;
 }
 
-const char* int8_kernel_name() { return cpu_info().vnni ? "avx512-vnni 12x32" : "portable 12x32"; }
+const char* int8_kernel_name() {
+  if (cpu_info().vnni) return "avx512-vnni 12x32";
+  return cpu_info().isa != Isa::Portable ? "avx2 12x32" : "portable 12x32";
+}
 
 Int8PackedWeights pack_int8_weights(const int8_t* w, int64_t rows, int64_t depth) {
   Int8PackedWeights p;

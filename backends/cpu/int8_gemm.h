@@ -8,7 +8,8 @@
 // (two zmm) and broadcasts 4 weight bytes per row. Operands are packed in groups of 4 k:
 //   weights  [panel of 12 rows][k / 4][row][4]   (packed once, rows and k padded with zeros)
 //   X        [k / 4][column (32)][4]             (packed per 32 columns by the caller's source)
-// Without VNNI a portable kernel computes the same integers.
+// Without VNNI an AVX2 kernel (bytes widened to 16 bits, vpmaddwd: exact, a quarter of the rate)
+// or a portable one computes the same integers.
 //
 // Asymmetric activations: with X = x − x_zero, sum_k W·(x − x_zero) = sum_k W·x − x_zero·sum_k W,
 // so the kernel multiplies the raw u8 values and the caller folds −x_zero·row_sums[m] into its
