@@ -4,6 +4,7 @@
 // blocks are the lines between a `{` line and its matching `}` line, parsed recursively.
 // Hand-written constants may use `random(seed=N)` (uniform in [-1, 1], a fixed generator so
 // tests are reproducible everywhere) or `fill(V)`.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
