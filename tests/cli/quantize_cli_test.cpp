@@ -155,6 +155,7 @@ TEST_CASE("nnc quantize: usage and input mistakes exit with 2 and say what is wr
       {model + " --calib " + calib + " -O0 -o " + (dir / "q.nncplan").string(), "not -O0"},
       {model + " --calib " + calib + " -o " + (dir / "q.nncplan").string(), "the model wants"},  // output_0.npy: wrong shape
       {model + " --calib " + calib + " --keep-float nope -o " + (dir / "q.nncplan").string(), "matches no node"},
+      {model + " --calib " + calib + " --json r.json -o " + (dir / "q.nncplan").string(), "add --report"},
       {model + " --calib " + calib + " --keep-float /Relu -o " + (dir / "q.nncplan").string(),
        "fused that node into node '/dilated/Conv' (Conv); name the node that remains: --keep-float /dilated/Conv"},
   };

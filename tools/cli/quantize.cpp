@@ -189,6 +189,8 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   if (args.has("-o") && !args.get("-o").ends_with(".nncplan")) usage_error("-o must name a .nncplan file, got '{}'", args.get("-o"));
   if (args.has("-o")) check_output_path("-o", args.get("-o"));
   if (args.has("--json")) check_output_path("--json", args.get("--json"));
+  if ((args.has("--json") || args.has("--eval") || args.has("--report-rows")) && !args.flag("--report"))
+    usage_error("--json, --eval and --report-rows shape the report: add --report");
 
   QuantizeOptions q;
   const std::string method = args.get("--method", "minmax");
