@@ -118,13 +118,13 @@ std::optional<std::vector<double>> float_bias(const Graph& g, const Uses& uses, 
   if (const Tensor* t = g.const_data(b)) return t->to_double_vector();
   const Node* p = uses.producer_of(g, b);
   if (!p || p->op != OpKind::DequantizeLinear) return std::nullopt;
-  std::optional<Quantization> q = quantization_of(g, *p);
-  const Tensor* raw = q ? g.const_data(q->q) : nullptr;
-  if (!q && p->inputs.size() >= 2) {  // i32 biases are not 8-bit, so quantization_of declines them
-    raw = g.const_data(p->inputs[0]);
+  // A dequantized i32 bias (ONNX Runtime's QDQ layout): (b − zero) · scale per element.
+  if (p->inputs.size() >= 2 && g.type(p->inputs[0]).dtype == DType::I32) {
+    const Tensor* raw = g.const_data(p->inputs[0]);
     const Tensor* scale = g.const_data(p->inputs[1]);
     const Tensor* zero = p->has_input(2) ? g.const_data(p->inputs[2]) : nullptr;
-    if (!raw || !scale) return std::nullopt;
+    const auto fits = [&](const Tensor* t) { return t->numel() == 1 || t->numel() == raw->numel(); };
+    if (!raw || !scale || !fits(scale) || (zero && !fits(zero))) return std::nullopt;
     std::vector<double> out;
     for (int64_t i = 0; i < raw->numel(); ++i) {
       const int64_t s = scale->numel() == 1 ? 0 : i;

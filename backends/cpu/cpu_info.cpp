@@ -45,7 +45,8 @@ CpuInfo detect() {
     if (f == "portable") info.isa = Isa::Portable;
     else if (f == "avx2" && info.isa == Isa::Avx512) info.isa = Isa::Avx2Fma;
   }
-  info.vnni = info.isa == Isa::Avx512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+  info.avx512bw = info.isa == Isa::Avx512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  info.vnni = info.avx512bw && __builtin_cpu_supports("avx512vnni");
   info.model = brand_string();
   info.cores = available_cores();
   return info;

@@ -227,8 +227,7 @@ class QConvKernel final : public NodeKernel {
                                    constant_input(graph, node, 11));
     out_signed_ = y == DType::I8;
     residual_signed_ = node.has_input(9) && graph.type(node.inputs[9]).dtype == DType::I8;
-    if (!requantizer_.fixed_point && cpu_info().isa == Isa::Avx512 && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl")) {
+    if (!requantizer_.fixed_point && cpu_info().avx512bw) {
       tile_fn_ = out_signed_ ? (residual_signed_ ? requantize_tile_avx512<true, true> : requantize_tile_avx512<true, false>)
                              : (residual_signed_ ? requantize_tile_avx512<false, true> : requantize_tile_avx512<false, false>);
     }

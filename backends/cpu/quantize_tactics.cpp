@@ -21,10 +21,6 @@ namespace {
 
 constexpr int64_t kChunk = 1 << 16;  // elements per task
 
-bool has_avx512bw() {
-  return cpu_info().isa == Isa::Avx512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-}
-
 template <bool kSigned>
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void quantize_avx512(const float* x, float scale, float zero,
                                                                         void* out, int64_t n) {
@@ -81,7 +77,7 @@ class QuantizeKernel final : public NodeKernel {
     const float* x = k.in(0).data<float>();
     const bool is_signed = k.out(0).dtype() == DType::I8;
     std::byte* out = k.out(0).bytes();
-    const bool wide = has_avx512bw();
+    const bool wide = cpu_info().avx512bw;
     parallel_for((k.in(0).numel() + kChunk - 1) / kChunk, [&](int, int64_t begin, int64_t end) {
       for (int64_t c = begin; c < end; ++c) {
         const int64_t first = c * kChunk, n = std::min(kChunk, k.in(0).numel() - first);
@@ -102,7 +98,7 @@ class DequantizeKernel final : public NodeKernel {
     const std::byte* q = k.in(0).bytes();
     const bool is_signed = k.in(0).dtype() == DType::I8;
     float* out = k.out(0).data<float>();
-    const bool wide = has_avx512bw();
+    const bool wide = cpu_info().avx512bw;
     parallel_for((k.in(0).numel() + kChunk - 1) / kChunk, [&](int, int64_t begin, int64_t end) {
       for (int64_t c = begin; c < end; ++c) {
         const int64_t first = c * kChunk, n = std::min(kChunk, k.in(0).numel() - first);

@@ -96,17 +96,12 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void narrow_avx512(const fl
   }
 }
 
-bool has_avx512bw() {
-  static const bool yes = cpu_info().isa == Isa::Avx512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  return yes;
-}
-
 void narrow(const float* v, uint8_t* out, int64_t n) {
-  if (has_avx512bw()) return narrow_avx512<false>(v, out, n);
+  if (cpu_info().avx512bw) return narrow_avx512<false>(v, out, n);
   for (int64_t i = 0; i < n; ++i) out[i] = uint8_t((std::min(std::max(v[i], 0.0f), 255.0f) + 12582912.0f) - 12582912.0f);
 }
 void narrow(const float* v, int8_t* out, int64_t n) {
-  if (has_avx512bw()) return narrow_avx512<true>(v, out, n);
+  if (cpu_info().avx512bw) return narrow_avx512<true>(v, out, n);
   for (int64_t i = 0; i < n; ++i) out[i] = int8_t((std::min(std::max(v[i], -128.0f), 127.0f) + 12582912.0f) - 12582912.0f);
 }
 

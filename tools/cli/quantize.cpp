@@ -209,6 +209,9 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   for (const std::string& name : args.all("--keep-float")) q.keep_float.insert(name);
   q.progress = calibration_progress();
   const size_t limit = size_t(args.get_int("--max-calib", 64, 1, 100000));
+  const double budget = args.get_double("--accuracy-budget", 1.0);  // checked before any slow work
+  if (args.has("--accuracy-budget") && !(budget > 0))
+    usage_error("--accuracy-budget must be a positive relative L2, got '{}'", args.get("--accuracy-budget"));
 
   LoadOptions options = load_options(args);
   if (!options.passes.runs_any_pass()) usage_error("nnc quantize needs the pass pipeline (not -O0)");
@@ -228,8 +231,6 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   fmt::print("compiling INT8\n");
   std::optional<Model> budgeted;
   if (args.has("--accuracy-budget")) {
-    const double budget = args.get_double("--accuracy-budget", 0);
-    if (!(budget > 0)) usage_error("--accuracy-budget must be a positive relative L2, got '{}'", args.get("--accuracy-budget"));
     auto table = std::make_shared<QuantizationTable>(*int8_options.passes.quantization);
     LoadOptions quiet = int8_options;
     quiet.passes.on_pass = nullptr;
