@@ -2,12 +2,14 @@
 #include "core/plan_file.h"
 
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
 #include "core/ir_text.h"
+#include "core/limits.h"
 #include "core/sha256.h"
 #include "ops/shape_inference.h"
 #include "passes/plan_memory.h"
@@ -199,35 +201,55 @@ uint32_t plan_checksum(std::string_view plan_bytes) {
 
 namespace {
 
-// The payload of a plan file whose header, size and checksum are right; BadInput otherwise.
-std::string read_payload(const fs::path& path, uint32_t& checksum) {
-  const std::string file = path.string();
-  std::error_code ec;
-  const uintmax_t size = fs::file_size(path, ec);
-  if (ec) bad_input("{}: cannot read: {}", file, ec.message());
-  if (size < kHeaderBytes) bad_input("{}: corrupt plan: {} bytes is shorter than the 32-byte header", file, size);
-  std::ifstream in(path, std::ios::binary);
-  std::string header(kHeaderBytes, '\0');
-  in.read(header.data(), std::streamsize(kHeaderBytes));
-  Reader h(header, file);
+struct PlanHeader {
+  uint64_t payload_bytes = 0;
+  uint32_t checksum = 0;
+};
+
+// The 32-byte header of a plan file of `file_size` bytes: magic, version, and a payload size
+// that matches the file. BadInput naming `file` otherwise.
+PlanHeader check_header(std::string_view header, uint64_t file_size, const std::string& file) {
+  if (file_size < kHeaderBytes) bad_input("{}: corrupt plan: {} bytes is shorter than the 32-byte header", file, file_size);
+  Reader h(header.substr(0, kHeaderBytes), file);
   if (h.get_bytes(sizeof(kMagic), "magic") != std::string_view(kMagic, sizeof(kMagic)))
     bad_input("{}: not an nnc plan (wrong magic){}", file,
-              header.size() > 4 && header[0] == 0x08 ? "; it looks like an ONNX model: give it to nnc compile" : "");
+              header[0] == 0x08 ? "; it looks like an ONNX model: give it to nnc compile" : "");
   const uint32_t version = h.get<uint32_t>("version");
   if (version != kPlanFormatVersion)
     bad_input("{}: plan format version {} but this nnc reads version {}; compile the model again", file, version,
               kPlanFormatVersion);
   (void)h.get<uint32_t>("flags");
-  const uint64_t payload_bytes = h.get<uint64_t>("payload size");
-  checksum = h.get<uint32_t>("checksum");
-  if (payload_bytes != size - kHeaderBytes)
+  PlanHeader out;
+  out.payload_bytes = h.get<uint64_t>("payload size");
+  out.checksum = h.get<uint32_t>("checksum");
+  if (out.payload_bytes != file_size - kHeaderBytes)
     bad_input("{}: corrupt plan: the header promises {} payload bytes but the file holds {} (truncated or appended to)",
-              file, payload_bytes, size - kHeaderBytes);
-  std::string payload(size_t(payload_bytes), '\0');
-  in.read(payload.data(), std::streamsize(payload_bytes));
-  if (in.gcount() != std::streamsize(payload_bytes)) bad_input("{}: cannot read the plan's payload", file);
+              file, out.payload_bytes, file_size - kHeaderBytes);
+  return out;
+}
+
+void check_payload(std::string_view payload, uint32_t checksum, const std::string& file) {
   if (crc32(payload.data(), payload.size()) != checksum)
     bad_input("{}: corrupt plan: checksum mismatch (the file was changed after nnc wrote it)", file);
+}
+
+// The payload of a plan file whose header, size and checksum are right; BadInput otherwise. The
+// header is checked before the rest is read, so a large file that is not a plan costs nothing.
+std::string read_payload(const fs::path& path, uint32_t& checksum) {
+  const std::string file = path.string();
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) bad_input("{}: is a directory, not a plan", file);
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec) bad_input("{}: cannot read: {}", file, ec.message());
+  std::ifstream in(path, std::ios::binary);
+  std::string header(kHeaderBytes, '\0');
+  in.read(header.data(), std::streamsize(std::min<uintmax_t>(size, kHeaderBytes)));
+  const PlanHeader h = check_header(header, size, file);
+  checksum = h.checksum;
+  std::string payload(size_t(h.payload_bytes), '\0');
+  in.read(payload.data(), std::streamsize(h.payload_bytes));
+  if (in.gcount() != std::streamsize(h.payload_bytes)) bad_input("{}: cannot read the plan's payload", file);
+  check_payload(payload, checksum, file);
   return payload;
 }
 
@@ -258,10 +280,9 @@ PlanInfo read_plan_info(const fs::path& path) {
   return info;
 }
 
-Model load_plan(const fs::path& path) {
-  const std::string file = path.string();
-  uint32_t checksum = 0;
-  const std::string payload = read_payload(path, checksum);
+namespace {
+
+Model build_from_payload(const std::string& payload, const std::string& file) {
   std::map<uint32_t, std::string_view> sections = split_sections(payload, file);
   const std::map<std::string, std::string> meta = parse_meta(sections[tag("META")]);
 
@@ -274,7 +295,7 @@ Model load_plan(const fs::path& path) {
     const std::optional<DType> dtype = parse_dtype(w.get_string("weight dtype"));
     if (!dtype) w.corrupt(fmt::format("weight '{}' has an unknown dtype", name));
     const uint32_t rank = w.get<uint32_t>("weight rank");
-    if (rank > 64) w.corrupt(fmt::format("weight '{}' has rank {}", name, rank));
+    if (rank > resource_limits().max_rank) check_limit(fmt::format("{}: weight '{}''s rank", file, name), "rank", rank);
     Dims dims;
     for (uint32_t d = 0; d < rank; ++d) {
       const int64_t dim = w.get<int64_t>("weight dims");
@@ -330,6 +351,21 @@ Model load_plan(const fs::path& path) {
   std::optional<MemoryPlan> memory;
   if (value("memory_plan") == "1") memory = plan_memory(g);
   return Model(std::move(g), file, {}, std::move(memory), std::move(tuning), value("options"));
+}
+
+}  // namespace
+
+Model load_plan(const fs::path& path) {
+  uint32_t checksum = 0;
+  const std::string payload = read_payload(path, checksum);
+  return build_from_payload(payload, path.string());
+}
+
+Model load_plan_bytes(std::string_view bytes, const std::string& name) {
+  const PlanHeader h = check_header(bytes, bytes.size(), name);
+  const std::string payload(bytes.substr(kHeaderBytes));
+  check_payload(payload, h.checksum, name);
+  return build_from_payload(payload, name);
 }
 
 }  // namespace nnc

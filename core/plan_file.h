@@ -56,5 +56,7 @@ bool is_plan_file(const std::filesystem::path& path);
 // Reads a plan written by save_plan. `threads`: the thread count to run with (warns in the
 // returned model's tuning warnings when it differs from the one the plan was tuned with).
 Model load_plan(const std::filesystem::path& path);
+// The same from the bytes of a plan file (`name` stands for the file in errors).
+Model load_plan_bytes(std::string_view bytes, const std::string& name);
 
 }  // namespace nnc

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "core/limits.h"
+
 namespace nnc {
 
 bool Shape::fully_known() const {
@@ -45,36 +47,23 @@ int64_t product(std::span<const int64_t> dims) {
   return p;
 }
 
-uint64_t max_tensor_bytes() {
-  static const uint64_t limit = [] {
-    if (const char* env = std::getenv("NNC_MAX_TENSOR_BYTES")) {
-      char* end = nullptr;
-      const unsigned long long v = std::strtoull(env, &end, 10);
-      if (end && *end == 0 && v > 0) return uint64_t(v);
-    }
-    return uint64_t(16) << 30;
-  }();
-  return limit;
-}
-
 int64_t checked_numel(const Dims& dims, DType dtype, const std::string& what) {
-  const uint64_t limit = max_tensor_bytes();
+  const uint64_t limit = resource_limits().max_tensor_bytes;
+  check_limit(what + "'s rank", "rank", dims.size());
   uint64_t count = 1;
   for (int64_t d : dims) {
     if (d < 0) bad_input("{}: negative dimension in {}", what, to_string(dims));
     if (d == 0) return 0;
   }
   for (int64_t d : dims) {
+    // Multiplying only while the product stays within the limit keeps it from overflowing.
     if (uint64_t(d) > limit || count > limit / uint64_t(d))
-      bad_input("{}: shape {} has more elements than the tensor size limit of {} bytes allows "
-                "(set NNC_MAX_TENSOR_BYTES to raise it)",
-                what, to_string(dims), limit);
+      check_limit(fmt::format("{}: the element count of shape {}", what, to_string(dims)), "tensor bytes", UINT64_MAX);
     count *= uint64_t(d);
   }
   if (count > limit / dtype_size(dtype))
-    bad_input("{}: shape {} of {} needs {} bytes, over the tensor size limit of {} bytes "
-              "(set NNC_MAX_TENSOR_BYTES to raise it)",
-              what, to_string(dims), dtype_name(dtype), count * dtype_size(dtype), limit);
+    check_limit(fmt::format("{}: the size of {}{}", what, dtype_name(dtype), to_string(dims)), "tensor bytes",
+                count * dtype_size(dtype));
   return int64_t(count);
 }
 

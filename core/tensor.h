@@ -65,12 +65,8 @@ std::string to_string(const Dims& dims);        // "[1,3,320,320]"
 
 int64_t product(std::span<const int64_t> dims);  // 1 for an empty span
 
-// Largest tensor any single allocation may have; guards against absurd sizes from untrusted
-// files. Defaults to 16 GiB; NNC_MAX_TENSOR_BYTES overrides it.
-uint64_t max_tensor_bytes();
-
-// Checks that dims are non-negative and their byte size is within max_tensor_bytes(); returns
-// the element count. Throws BadInput naming `what` otherwise.
+// Checks that dims are non-negative, their rank and byte size within the resource limits
+// (core/limits.h); returns the element count. Throws BadInput naming `what` otherwise.
 int64_t checked_numel(const Dims& dims, DType dtype, const std::string& what);
 
 // 64-byte aligned storage of at least `bytes` (rounded up to whole 64-byte lines, at least one),

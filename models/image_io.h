@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/tensor.h"
@@ -17,11 +18,11 @@ struct Image {
   std::vector<uint8_t> pixels;              // row-major, interleaved
 };
 
-// Largest image nnc decodes (width * height); bigger files are refused before decoding.
-inline constexpr int64_t kMaxImagePixels = int64_t(1) << 28;
-
-// Decodes an image file to 3 channels (RGB; grayscale is replicated).
+// Decodes an image file to 3 channels (RGB; grayscale is replicated): PNG, JPEG, BMP, PPM/PGM.
+// The size the header declares is checked against the image-pixels limit (core/limits.h)
+// before decoding; `what` names the image in errors.
 Image read_image(const std::filesystem::path& path);
+Image decode_image(std::string_view bytes, const std::string& what);
 // Bilinear resize with half-pixel centres; when shrinking, the filter widens with the scale so
 // every source pixel counts (antialiased, as PIL's BILINEAR; PyTorch's align_corners=False
 // equals it when enlarging).

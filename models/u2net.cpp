@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/limits.h"
 #include "core/plan_file.h"
 
 namespace nnc::u2net {
@@ -34,7 +35,7 @@ std::pair<std::string, Dims> convention_input(const Graph& g, const fs::path& pa
     bad_input("{}: input '{}' is {}, a U2Net model takes [1,3,H,W] (one RGB image)", where, input.name, to_string(type));
   auto or_default = [](const Dim& dim, int64_t fallback) { return dim.known() ? dim.value : fallback; };
   const Dims dims{1, 3, or_default(d[2], kDefaultSize), or_default(d[3], kDefaultSize)};
-  if (dims[2] < 1 || dims[3] < 1 || dims[2] * dims[3] > kMaxImagePixels)
+  if (dims[2] < 1 || dims[3] < 1 || dims[2] * dims[3] > resource_limits().max_image_pixels)
     bad_input("{}: input '{}' is {}, not a usable image size", where, input.name, to_string(type));
   return {input.name, dims};
 }

@@ -5,12 +5,12 @@
 // graphs are found by name (ops/interpreter.cpp keeps them alive until the node ran).
 // ONNX: If opsets 1, 11, 13, 16; Loop opsets 1, 11, 13, 16. Sequence- and optional-typed
 // values (opset 16's additions) are not supported: the importer refuses them.
+#include "core/limits.h"
 #include "ops/op_def.h"
 
 namespace nnc {
 namespace {
 
-constexpr int64_t kMaxLoopIterations = int64_t(1) << 24;  // guards against a loop that never ends
 
 bool truth(const Node& n, const Tensor& cond) {
   if (cond.numel() != 1) node_error(n, "condition must hold one element, has shape {}", to_string(cond.dims()));
@@ -66,7 +66,9 @@ std::vector<TensorType> infer_loop(InferContext& c) {
 
 void run_loop(KernelContext& k) {
   const Graph& body = attr_graph(k.node, "body");
-  const int64_t max_trips = k.has_input(0) ? k.in(0).get_int(0) : kMaxLoopIterations;
+  // A Loop without a trip count, or with an absurd one, stops at the loop-iterations limit.
+  const int64_t max_iterations = resource_limits().max_loop_iterations;
+  const int64_t max_trips = k.has_input(0) ? k.in(0).get_int(0) : max_iterations;
   bool cond = k.has_input(1) ? truth(k.node, k.in(1)) : true;
   const size_t carried = k.node.inputs.size() - 2;
   std::vector<Tensor> values;
@@ -76,7 +78,8 @@ void run_loop(KernelContext& k) {
 
   int64_t i = 0;
   for (; i < max_trips && cond; ++i) {
-    if (i >= kMaxLoopIterations) node_error(k.node, "ran {} iterations without stopping", i);
+    if (i >= max_iterations)
+      check_limit(fmt::format("{}: the iteration count", describe(k.node)), "loop iterations", uint64_t(i) + 1);
     std::vector<Tensor> args{Tensor::scalar<int64_t>(i), Tensor::scalar<bool>(cond)};
     args.insert(args.end(), values.begin(), values.end());
     std::vector<Tensor> results = (*k.run_subgraph)(body, args);

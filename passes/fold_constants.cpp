@@ -11,11 +11,14 @@
 // is not, which is what turns exported shape subgraphs (Shape -> Gather -> Concat -> Reshape)
 // into constants once input shapes are fixed. Folding runs the reference kernel, so it is as right
 // as the kernels. Refuses outputs larger than kMaxFoldedBytes: folding would trade a cheap
-// broadcast (Expand, ConstantOfShape) for a large weight. Leaves alone a DequantizeLinear of
+// broadcast (Expand, ConstantOfShape) for a large weight; and nodes costing more than
+// kMaxFoldedFlops: a 40-byte model can ask for a MatMul of two 4096x4096 ConstantOfShapes,
+// which the reference kernel would spend minutes on at import. Leaves alone a DequantizeLinear of
 // 8-bit weights read by Conv/Gemm/MatMul: the integer weights are what fold-quantized-ops and
 // the INT8 kernels want (a pre-quantized QDQ model keeps its own weight scales).
 #include "passes/fold_constants.h"
 
+#include "ops/cost.h"
 #include "ops/interpreter.h"
 #include "ops/op_def.h"
 
@@ -23,6 +26,7 @@ namespace nnc {
 namespace {
 
 constexpr size_t kMaxFoldedBytes = 64 << 20;
+constexpr double kMaxFoldedFlops = 1e9;
 
 bool has_subgraph(const Node& n) {
   for (const Attribute& a : n.attrs)
@@ -84,6 +88,10 @@ PassReport fold_constants(Graph& g) {
       }
       if (too_big) {
         report.refused(n, "output is larger than {} MiB", kMaxFoldedBytes >> 20);
+        continue;
+      }
+      if (estimate_flops(g, n) > kMaxFoldedFlops) {
+        report.refused(n, "costs over {:g} FLOPs", kMaxFoldedFlops);
         continue;
       }
       results = run_node(n, inputs, g.opset);

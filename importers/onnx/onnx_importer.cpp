@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/ir_text.h"
+#include "core/limits.h"
 #include "importers/onnx/tensor_proto.h"
 #include "onnx/onnx.pb.h"
 #include "ops/op_def.h"
@@ -26,7 +27,6 @@ namespace {
 constexpr int kMinOpset = 1;
 constexpr int kMaxOpset = 18;
 constexpr int kMaxIrVersion = 9;
-constexpr int kMaxSubgraphDepth = 32;
 
 // ONNX op types that are another op under an older name.
 struct Alias {
@@ -108,6 +108,8 @@ class Importer {
   std::vector<int> sorted_node_order(const onnx::GraphProto& proto, const Graph& g, const Scope* outer);
   void convert_node(const onnx::NodeProto& proto, int index, Graph& g, const Scope& scope, int depth);
   AttrValue convert_attr(const onnx::AttributeProto& a, const std::string& where, const Scope& scope, int depth);
+  // A TensorProto as a Tensor, counted against the graph-bytes limit.
+  Tensor read_constant(const onnx::TensorProto& proto, const std::string& what);
   TensorType convert_type(const onnx::ValueInfoProto& info, const std::string& where);
   int opset_of(const std::string& domain) const;
 
@@ -116,6 +118,8 @@ class Importer {
   std::map<std::string, int> opsets_;  // domain -> version
   std::map<std::string, UnsupportedOp> unsupported_;
   std::set<std::string> node_names_;
+  uint64_t node_count_ = 0;      // nodes read so far, subgraphs included (the nodes limit)
+  uint64_t constant_bytes_ = 0;  // bytes of initializers and tensor attributes (the graph-bytes limit)
 };
 
 int Importer::opset_of(const std::string& domain) const {
@@ -179,6 +183,7 @@ TensorType Importer::convert_type(const onnx::ValueInfoProto& info, const std::s
          onnx_type_name(tt.elem_type()));
   TensorType type{*dtype, Shape::unknown_rank()};
   if (tt.has_shape()) {
+    check_limit(fmt::format("{} '{}''s rank", where, info.name()), "rank", uint64_t(tt.shape().dim_size()));
     std::vector<Dim> dims;
     for (const auto& d : tt.shape().dim()) {
       if (d.has_dim_value()) {
@@ -262,7 +267,9 @@ std::vector<int> Importer::sorted_node_order(const onnx::GraphProto& proto, cons
 }
 
 Graph Importer::convert_graph(const onnx::GraphProto& proto, const Scope* outer, int depth) {
-  if (depth > kMaxSubgraphDepth) bad_input("subgraphs are nested more than {} deep", kMaxSubgraphDepth);
+  check_limit(fmt::format("graph '{}''s subgraph nesting depth", proto.name()), "subgraph depth", uint64_t(depth));
+  node_count_ += uint64_t(proto.node_size());
+  check_limit("the model's node count (subgraphs included)", "nodes", node_count_);
   Graph g;
   g.name = proto.name().empty() ? "main" : proto.name();
   g.opset = opset_of("");
@@ -273,7 +280,7 @@ Graph Importer::convert_graph(const onnx::GraphProto& proto, const Scope* outer,
     const std::string what = fmt::format("initializer '{}'", init.name());
     if (init.name().empty()) bad_input("an initializer has no name");
     if (g.find(init.name()) != kNoValue) bad_input("{} is defined twice", what);
-    g.add_const(init.name(), tensor_from_proto(init, what, model_dir_));
+    g.add_const(init.name(), read_constant(init, what));
   }
   for (const onnx::ValueInfoProto& info : proto.input()) {
     if (info.name().empty()) bad_input("graph '{}' has an input without a name", g.name);
@@ -312,6 +319,13 @@ Graph Importer::convert_graph(const onnx::GraphProto& proto, const Scope* outer,
   return g;
 }
 
+Tensor Importer::read_constant(const onnx::TensorProto& proto, const std::string& what) {
+  Tensor t = tensor_from_proto(proto, what, model_dir_);
+  constant_bytes_ += t.nbytes();
+  check_limit("the bytes of the model's constants", "graph bytes", constant_bytes_);
+  return t;
+}
+
 AttrValue Importer::convert_attr(const onnx::AttributeProto& a, const std::string& where, const Scope& scope, int depth) {
   using AP = onnx::AttributeProto;
   AP::AttributeType type = a.type();
@@ -332,7 +346,7 @@ AttrValue Importer::convert_attr(const onnx::AttributeProto& a, const std::strin
     case AP::FLOATS: return std::vector<float>(a.floats().begin(), a.floats().end());
     case AP::INTS: return std::vector<int64_t>(a.ints().begin(), a.ints().end());
     case AP::STRINGS: return std::vector<std::string>(a.strings().begin(), a.strings().end());
-    case AP::TENSOR: return tensor_from_proto(a.t(), fmt::format("{}: attribute '{}'", where, a.name()), model_dir_);
+    case AP::TENSOR: return read_constant(a.t(), fmt::format("{}: attribute '{}'", where, a.name()));
     case AP::GRAPH: return std::make_shared<Graph>(convert_graph(a.g(), &scope, depth + 1));
     default:
       fail(ErrorKind::Unsupported, "{}: attribute '{}' has type {}, which nnc does not support", where, a.name(),

@@ -133,14 +133,19 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what
   return t;
 }
 
+Tensor parse_tensor_proto(const std::string& bytes, const std::string& what) {
+  onnx::TensorProto proto;
+  if (bytes.empty() || !proto.ParseFromString(bytes)) bad_input("{}: not a serialized ONNX TensorProto", what);
+  return tensor_from_proto(proto, what, fs::path());
+}
+
 Tensor read_tensor_proto_file(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) bad_input("{}: is a directory, not a TensorProto file", path.string());
   std::ifstream in(path, std::ios::binary);
   if (!in) bad_input("{}: cannot open file", path.string());
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  onnx::TensorProto proto;
-  if (bytes.empty() || !proto.ParseFromString(bytes))
-    bad_input("{}: not a serialized ONNX TensorProto", path.string());
-  return tensor_from_proto(proto, path.filename().string(), fs::path());
+  return parse_tensor_proto(bytes, path.filename().string());
 }
 
 }  // namespace nnc::onnx_import

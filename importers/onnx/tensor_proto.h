@@ -26,6 +26,8 @@ std::string_view onnx_type_name(int code);  // "FLOAT", "STRING", ... for messag
 Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what,
                          const std::filesystem::path& model_dir);
 
+// A serialized TensorProto (external data refused); `what` names it in errors.
+Tensor parse_tensor_proto(const std::string& bytes, const std::string& what);
 // Reads a serialized TensorProto file (the .pb files of ONNX's test data, `--input x=t.pb`).
 Tensor read_tensor_proto_file(const std::filesystem::path& path);
 

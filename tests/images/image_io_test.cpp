@@ -96,7 +96,7 @@ TEST_CASE("images: an 8000x8000 photo decodes and shrinks; a file declaring 1700
   CHECK(big.height == 8000);
   const Image small = resize_image(big, 320, 320);
   CHECK(small.pixels.size() == size_t(320 * 320 * 3));
-  CHECK(bad_input_message(kImages / "declares_17000x17000.png").find("over the limit") != std::string::npos);
+  CHECK(bad_input_message(kImages / "declares_17000x17000.png").find("over the image pixels limit") != std::string::npos);
 }
 
 TEST_CASE("images: missing, empty, non-image and truncated files are BadInput errors naming the file") {

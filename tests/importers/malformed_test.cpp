@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sys/wait.h>
 
+#include "core/limits.h"
 #include "importers/onnx/onnx_importer.h"
 #include "onnx/onnx.pb.h"
 
@@ -130,7 +131,7 @@ TEST_CASE("importer: absurd dims are refused without allocating") {
   w->clear_dims();
   w->add_dims(int64_t(1) << 40);
   w->add_dims(int64_t(1) << 40);
-  expect_import_error(bytes_of(m), ErrorKind::BadInput, "tensor size limit");
+  expect_import_error(bytes_of(m), ErrorKind::BadInput, "over the tensor bytes limit");
 }
 
 TEST_CASE("importer: missing external data names the file") {
@@ -250,3 +251,42 @@ TEST_CASE("nnc CLI: malformed models exit with code 2 and a message, never a cra
   CHECK(WEXITSTATUS(bad_usage) == 2);
 }
 #endif
+
+TEST_CASE("importer: the node, rank, graph-bytes and nesting limits name their variable") {
+  const ResourceLimits saved = resource_limits();
+  ResourceLimits low;
+  low.max_nodes = 1;
+  set_resource_limits(low);
+  expect_import_error(bytes_of(valid_model()), ErrorKind::BadInput, "NNC_MAX_NODES");
+  low = ResourceLimits();
+  low.max_rank = 1;
+  set_resource_limits(low);
+  expect_import_error(bytes_of(valid_model()), ErrorKind::BadInput, "rank is 2, over the rank limit of 1");
+  low = ResourceLimits();
+  low.max_graph_bytes = 16;  // the initializer holds 24
+  set_resource_limits(low);
+  expect_import_error(bytes_of(valid_model()), ErrorKind::BadInput, "NNC_MAX_GRAPH_BYTES");
+
+  // Ifs nested 20 deep, each then-branch holding the next If (protobuf itself refuses messages
+  // nested over 100 deep: 33 Ifs).
+  onnx::ModelProto m = valid_model();
+  onnx::GraphProto* g = m.mutable_graph();
+  g->clear_node();
+  g->clear_initializer();
+  add_node(g, "Relu", "relu", {"x"}, {"y"});
+  onnx::GraphProto* outer = g;
+  for (int i = 0; i < 20; ++i) {
+    onnx::NodeProto* n = add_node(outer, "If", fmt::format("if_{}", i), {"c"}, {fmt::format("r{}", i)});
+    onnx::AttributeProto* then_branch = n->add_attribute();
+    then_branch->set_name("then_branch");
+    then_branch->set_type(onnx::AttributeProto::GRAPH);
+    outer = then_branch->mutable_g();
+    outer->set_name(fmt::format("then_{}", i));
+  }
+  add_value_info(g->mutable_input(), "c", {});
+  low = ResourceLimits();
+  low.max_subgraph_depth = 10;
+  set_resource_limits(low);
+  expect_import_error(bytes_of(m), ErrorKind::BadInput, "subgraph depth limit of 10 (set NNC_MAX_SUBGRAPH_DEPTH");
+  set_resource_limits(saved);
+}

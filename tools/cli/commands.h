@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/api.h"
+#include "models/image_io.h"
 #include "tools/cli/args.h"
 
 namespace nnc::cli {
@@ -30,9 +31,8 @@ int cmd_quantize(const std::vector<std::string>& argv);
 std::map<std::string, Tensor> collect_inputs(const Graph& g, const Args& args, bool missing_are_random,
                                              std::optional<std::pair<int, int>>& image_size);
 
-// One input of the model from a file: .npy, .pb, or an image preprocessed by --mean/--std/--size
-// (default size: the input's own H and W).
-Tensor load_input_file(const Graph& g, ValueId input, const std::string& file, const Args& args);
+// Image preprocessing from --mean/--std/--size (models/input_files.h reads the files).
+Preprocess preprocess_options(const Args& args);
 
 // The image pipelines (u2net.cpp): tuning results persist in $XDG_CACHE_HOME/nnc/timing-cache
 // (~/.cache/nnc/) unless --timing-cache or --no-tune says otherwise.

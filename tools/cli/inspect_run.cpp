@@ -12,6 +12,7 @@
 #include "core/plan_file.h"
 #include "importers/onnx/tensor_proto.h"
 #include "models/image_io.h"
+#include "models/input_files.h"
 #include "ops/cost.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/pipeline_flags.h"
@@ -66,25 +67,11 @@ Tensor random_input(const Graph& g, ValueId id, uint32_t seed) {
 Tensor load_input(const Graph& g, ValueId id, const std::string& file, const Args& args, uint32_t seed,
                   std::optional<std::pair<int, int>>& image_size) {
   if (file == "random") return random_input(g, id, seed);
-  const fs::path path(file);
-  if (!fs::exists(path)) bad_input("--input {}: no such file", file);
-  const std::string ext = path.extension().string();
-  if (ext == ".npy") return read_npy(path);
-  if (ext == ".pb") return onnx_import::read_tensor_proto_file(path);
-  Preprocess pre;
-  if (args.has("--mean")) pre.mean = parse_triple("--mean", args.get("--mean"));
-  if (args.has("--std")) pre.std = parse_triple("--std", args.get("--std"));
-  if (args.has("--size")) {
-    const std::string s = args.get("--size");
-    int w = 0, h = 0;
-    if (std::sscanf(s.c_str(), "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0) usage_error("--size expects WxH, got '{}'", s);
-    pre.size = {w, h};
-  } else if (const Shape& shape = g.type(id).shape; shape.rank() == 4 && shape.dims[2].known() && shape.dims[3].known()) {
-    pre.size = {int(shape.dims[3].value), int(shape.dims[2].value)};  // the model's own input size
+  try {
+    return read_input_file(g, id, file, preprocess_options(args), &image_size);
+  } catch (const Error& e) {
+    throw with_context(e, "--input ");
   }
-  const Image image = read_image(path);
-  if (!image_size) image_size = std::pair{image.width, image.height};
-  return image_to_tensor(image, pre);
 }
 
 std::string stats(const Tensor& t) {
@@ -168,9 +155,18 @@ std::set<std::string> resolve_dump_tensors(const Args& args, const Model& model,
 
 }  // namespace
 
-Tensor load_input_file(const Graph& g, ValueId input, const std::string& file, const Args& args) {
-  std::optional<std::pair<int, int>> image_size;
-  return load_input(g, input, file, args, 0, image_size);
+Preprocess preprocess_options(const Args& args) {
+  Preprocess pre;
+  if (args.has("--mean")) pre.mean = parse_triple("--mean", args.get("--mean"));
+  if (args.has("--std")) pre.std = parse_triple("--std", args.get("--std"));
+  if (args.has("--size")) {
+    const std::string s = args.get("--size");
+    int w = 0, h = 0;
+    char rest = 0;
+    if (std::sscanf(s.c_str(), "%dx%d%c", &w, &h, &rest) != 2 || w <= 0 || h <= 0) usage_error("--size expects WxH, got '{}'", s);
+    pre.size = {w, h};
+  }
+  return pre;
 }
 
 std::map<std::string, Tensor> collect_inputs(const Graph& g, const Args& args, bool missing_are_random,

@@ -19,6 +19,7 @@
 #include "core/npy.h"
 #include "core/plan_file.h"
 #include "core/quantize.h"
+#include "models/input_files.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/json.h"
 #include "tools/cli/pipeline_flags.h"
@@ -26,52 +27,6 @@
 namespace nnc::cli {
 namespace fs = std::filesystem;
 namespace {
-
-bool is_input_file(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return ext == ".npy" || ext == ".pb" || ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" ||
-         ext == ".ppm" || ext == ".pgm" || ext == ".tga";
-}
-
-// The calibration inputs in DIR, in name order: a file per batch for a one-input model, or a
-// folder per batch holding <input name>.npy (or .pb) for each input.
-std::vector<Batch> read_calibration(const fs::path& dir, const Graph& g, const Args& args, size_t limit) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) bad_input("--calib {}: not a directory", dir.string());
-  std::vector<fs::path> entries;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec))
-    if (e.is_directory() || is_input_file(e.path())) entries.push_back(e.path());
-  std::sort(entries.begin(), entries.end());
-  if (entries.empty()) bad_input("--calib {}: no inputs (.npy, .pb or images, or one folder per input set)", dir.string());
-  if (entries.size() > limit) entries.resize(limit);
-  std::vector<Batch> batches;
-  for (const fs::path& entry : entries) {
-    Batch batch;
-    if (fs::is_directory(entry)) {
-      for (ValueId id : g.inputs) {
-        const std::string& name = g.value(id).name;
-        fs::path file = entry / (name + ".npy");
-        if (!fs::exists(file)) file = entry / (name + ".pb");
-        if (!fs::exists(file)) bad_input("--calib: {} has no {}.npy or {}.pb for input '{}'", entry.string(), name, name, name);
-        batch[name] = load_input_file(g, id, file.string(), args);
-      }
-    } else {
-      if (g.inputs.size() != 1)
-        bad_input("--calib: the model has {} inputs; give one folder per input set holding <input>.npy files", g.inputs.size());
-      batch[g.value(g.inputs[0]).name] = load_input_file(g, g.inputs[0], entry.string(), args);
-    }
-    for (ValueId id : g.inputs) {
-      const Tensor& t = batch.at(g.value(id).name);
-      const TensorType& want = g.type(id);
-      if (t.dtype() != want.dtype || (want.shape.fully_known() && t.dims() != want.shape.concrete()))
-        bad_input("--calib {}: input '{}' is {}, the model wants {}", entry.string(), g.value(id).name, to_string(t.type()),
-                  to_string(want));
-    }
-    batches.push_back(std::move(batch));
-  }
-  return batches;
-}
 
 // --keep-float names must name a Conv of the optimised graph: a name that matches nothing, or a
 // node a pass fused into another (BN, Relu), is an error naming the node that remains.
@@ -220,7 +175,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   fmt::print("loading {} in f32\n", path);
   const Model f32 = load_model(path, options);
   check_keep_float(f32.graph(), q.keep_float);
-  const std::vector<Batch> batches = read_calibration(args.get("--calib"), f32.graph(), args, limit);
+  const std::vector<Batch> batches = read_calibration_folder(args.get("--calib"), f32.graph(), preprocess_options(args), limit, "--calib");
   fmt::print("calibrating on {} input{} ({})\n", batches.size(), batches.size() == 1 ? "" : "s", method);
   LoadOptions int8_options = options;
   int8_options.passes.quantization = calibrate(f32, batches, q);
@@ -256,7 +211,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   }
   if (args.flag("--report")) {
     const std::vector<Batch> measured =
-        args.has("--eval") ? read_calibration(args.get("--eval"), f32.graph(), args, limit) : batches;
+        args.has("--eval") ? read_calibration_folder(args.get("--eval"), f32.graph(), preprocess_options(args), limit, "--eval") : batches;
     if (args.has("--eval")) fmt::print("\nmeasuring on {} input{} of {}\n", measured.size(), measured.size() == 1 ? "" : "s", args.get("--eval"));
     const QuantizationReport report = quantization_report(f32, int8, measured);
     print_report(report, size_t(args.get_int("--report-rows", 15, 1, 100000)));
