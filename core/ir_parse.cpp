@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/ir_text.h"
+#include "core/limits.h"
 
 namespace nnc {
 namespace {
@@ -95,6 +96,7 @@ class LineParser {
     return text().substr(pos_);
   }
   size_t position() const { return pos_; }
+  std::string where() const { return fmt::format("{}: line {}:{}", source_, line_.number, pos_ + 1); }
   const std::string& text() const { return line_.text; }
 
  private:
@@ -127,7 +129,7 @@ TensorType parse_type(LineParser& p) {
     } else {
       dims.push_back(Dim::named(p.word()));
     }
-    if (dims.size() > 64) p.error("rank over 64");
+    if (int64_t(dims.size()) > resource_limits().max_rank) check_limit(p.where() + ": a type's rank", "rank", dims.size());
   }
   type.shape = Shape(std::move(dims));
   return type;
@@ -202,6 +204,9 @@ class GraphParser {
 
   const std::vector<Line>& lines_;
   const std::string& source_;
+  int64_t depth_ = 0;             // subgraph nesting of the graph being parsed
+  uint64_t nodes_ = 0;            // nodes so far, subgraphs included
+  uint64_t constant_bytes_ = 0;   // bytes of constants so far
 };
 
 ValueId GraphParser::operand(Graph& g, LineParser& p) {
@@ -291,6 +296,7 @@ void GraphParser::parse_node(Graph& g, LineParser& p, size_t& index, size_t end)
     if (g.find(output_names[i]) != kNoValue) p.error("'%{}' is already defined", output_names[i]);
     outputs.push_back(g.add_value(output_names[i], types[i] ? *types[i] : TensorType{}));
   }
+  check_limit(p.where() + ": the node count", "nodes", ++nodes_);
   const std::string node_name = output_names[0].empty() ? g.unique_node_name(std::string(op_name(*op))) : output_names[0];
   Node& node = g.add_node(*op, node_name, std::move(inputs), std::move(outputs), std::move(attrs));
   node.sources = sources.empty() ? std::vector<std::string>{node_name} : sources;
@@ -302,9 +308,14 @@ void GraphParser::parse_node(Graph& g, LineParser& p, size_t& index, size_t end)
     ++index;
     LineParser open(lines_[std::min(index, lines_.size() - 1)], source_);
     if (index >= end || !open.accept("{") || !open.at_end()) open.error("expected a '{{' block for attribute '{}'", a.name);
+    // Checked before the block is searched and recursed into: nesting is what recursion costs.
+    ++depth_;
+    check_limit(fmt::format("{}: line {}: subgraph nesting depth", source_, lines_[index].number), "subgraph depth",
+                uint64_t(depth_));
     const size_t close = block_end(index, end);
     size_t inner = index + 1;
     *sub = std::make_shared<Graph>(parse(inner, close));
+    --depth_;
     index = close;
   }
 }
@@ -320,7 +331,7 @@ Graph GraphParser::parse(size_t& index, size_t end) {
     g.name = p.name();
     p.expect("opset=");
     const double opset = p.number();
-    if (opset < 1 || opset > 1000) p.error("bad opset");
+    if (!(opset >= 1 && opset <= 1000) || opset != std::floor(opset)) p.error("bad opset {}", opset);
     g.opset = int(opset);
     if (!p.at_end()) p.error("unexpected text after the graph header");
   }
@@ -356,9 +367,14 @@ Graph GraphParser::parse(size_t& index, size_t end) {
         continue;
       }
       if (!type.shape.fully_known()) p.error("constants need a concrete shape, got {}", to_string(type));
+      const int64_t numel = checked_numel(type.shape.concrete(), type.dtype, p.where() + ": @" + name);
+      constant_bytes_ += uint64_t(numel) * dtype_size(type.dtype);
+      check_limit(p.where() + ": the bytes of the graph's constants", "graph bytes", constant_bytes_);
       Tensor data;
       if (p.accept("random(seed=")) {
         const double seed = p.number();
+        if (!(seed >= 0 && seed <= 9007199254740992.0) || seed != std::floor(seed))
+          p.error("random(seed=N) needs a whole number N from 0 to 2^53, got {}", seed);
         p.expect(")");
         data = random_tensor(type.dtype, type.shape.concrete(), uint64_t(seed));
       } else if (p.accept("fill(")) {

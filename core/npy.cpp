@@ -50,10 +50,15 @@ Tensor parse_npy(const std::string& bytes, const std::string& what) {
 
   std::string_view descr = value_after(header, "descr", what);
   if (descr.size() < 2 || descr.front() != '\'') bad_input("{}: .npy descr is malformed", what);
-  descr = descr.substr(1, descr.find('\'', 1) - 1);
+  const size_t close = descr.find('\'', 1);
+  if (close == std::string_view::npos) bad_input("{}: .npy descr is malformed (no closing quote)", what);
+  descr = descr.substr(1, close - 1);
   std::optional<DType> dtype;
+  // Every supported descr is a byte-order character and two more ("<f4"); '=' and '|' mean
+  // native or not applicable, the same as '<' on this little-endian machine.
   for (const NpyType& t : kNpyTypes)
-    if (t.descr == descr || (t.descr.substr(1) == descr.substr(1) && (descr[0] == '=' || descr[0] == '|' || descr[0] == '<')))
+    if (descr.size() == 3 && t.descr.substr(1) == descr.substr(1) &&
+        (descr[0] == '=' || descr[0] == '|' || descr[0] == '<'))
       dtype = t.dtype;
   if (!dtype) bad_input("{}: .npy dtype '{}' is not supported (big-endian, strings and objects are not)", what, descr);
 

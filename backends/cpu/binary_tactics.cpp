@@ -7,10 +7,11 @@
 namespace nnc::cpu {
 namespace {
 
-// `a_step`/`b_step` are 1 for a full operand and 0 for a scalar one.
+// `a_step`/`b_step` are 1 for a full operand and 0 for a scalar one. Inlined into each clone of
+// apply below, so the loops are compiled for each instruction set.
 template <typename Op>
-__attribute__((target_clones("avx512f", "avx2", "default"))) void apply(const float* a, int64_t a_step, const float* b,
-                                                                       int64_t b_step, float* y, int64_t count, Op op) {
+[[gnu::always_inline]] inline void elementwise(const float* a, int64_t a_step, const float* b, int64_t b_step, float* y,
+                                               int64_t count, Op op) {
   if (a_step && b_step) {
     for (int64_t i = 0; i < count; ++i) y[i] = op(a[i], b[i]);
   } else if (a_step) {
@@ -19,6 +20,18 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void apply(const fl
   } else {
     const float s = a[0];
     for (int64_t i = 0; i < count; ++i) y[i] = op(s, b[i]);
+  }
+}
+
+// Not a template itself: clang cannot clone templates.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void apply(OpKind op, const float* a, int64_t a_step,
+                                                                       const float* b, int64_t b_step, float* y,
+                                                                       int64_t count) {
+  switch (op) {
+    case OpKind::Add: elementwise(a, a_step, b, b_step, y, count, [](float u, float v) { return u + v; }); break;
+    case OpKind::Sub: elementwise(a, a_step, b, b_step, y, count, [](float u, float v) { return u - v; }); break;
+    case OpKind::Mul: elementwise(a, a_step, b, b_step, y, count, [](float u, float v) { return u * v; }); break;
+    default: elementwise(a, a_step, b, b_step, y, count, [](float u, float v) { return u / v; }); break;
   }
 }
 
@@ -34,13 +47,7 @@ class BinaryKernel final : public NodeKernel {
       const float* pa = a.data<float>() + begin * a_step;
       const float* pb = b.data<float>() + begin * b_step;
       float* py = y.data<float>() + begin;
-      const int64_t n = end - begin;
-      switch (op) {
-        case OpKind::Add: apply(pa, a_step, pb, b_step, py, n, [](float u, float v) { return u + v; }); break;
-        case OpKind::Sub: apply(pa, a_step, pb, b_step, py, n, [](float u, float v) { return u - v; }); break;
-        case OpKind::Mul: apply(pa, a_step, pb, b_step, py, n, [](float u, float v) { return u * v; }); break;
-        default: apply(pa, a_step, pb, b_step, py, n, [](float u, float v) { return u / v; }); break;
-      }
+      apply(op, pa, a_step, pb, b_step, py, end - begin);
     }, /*min_chunk=*/16384);
   }
 };
