@@ -4,6 +4,7 @@
 #include <cmath>
 #include <type_traits>
 #include <fstream>
+#include <optional>
 
 #include "core/limits.h"
 
@@ -49,11 +50,105 @@ void check_jpeg_huffman_tables(std::string_view bytes, const std::string& what) 
   }
 }
 
+// stb_image 2.27 copies a PNG's first IDAT chunk with memcpy from a null buffer when that chunk
+// is empty (undefined behaviour; found by tests/fuzz). An empty IDAT adds no data, so such
+// chunks are dropped from a copy of the file, which stb then reads; `storage` holds that copy.
+std::string_view without_empty_png_idat_chunks(std::string_view bytes, std::string& storage) {
+  static constexpr std::string_view kSignature = "\x89PNG\r\n\x1a\n";
+  if (bytes.substr(0, kSignature.size()) != kSignature) return bytes;
+  const auto read_u32 = [&](size_t at) {
+    return uint32_t(uint8_t(bytes[at])) << 24 | uint32_t(uint8_t(bytes[at + 1])) << 16 |
+           uint32_t(uint8_t(bytes[at + 2])) << 8 | uint32_t(uint8_t(bytes[at + 3]));
+  };
+  std::vector<std::pair<size_t, size_t>> kept;  // [begin, end) ranges of the file to keep
+  size_t kept_from = 0, at = kSignature.size();
+  while (at + 8 <= bytes.size()) {  // length, type, data, CRC (perhaps cut off)
+    const uint32_t length = read_u32(at);
+    if (length == 0 && bytes.substr(at + 4, 4) == "IDAT") {
+      kept.emplace_back(kept_from, at);
+      kept_from = std::min(at + 12, bytes.size());
+    }
+    if (at + 12 > bytes.size() || length > bytes.size() - at - 12) break;  // truncated: stb reports it
+    at += 12 + size_t(length);
+  }
+  if (kept.empty()) return bytes;
+  kept.emplace_back(kept_from, bytes.size());
+  storage.clear();
+  for (const auto& [begin, end] : kept) storage.append(bytes.substr(begin, end - begin));
+  return storage;
+}
+
+// Binary PGM (P5) and PPM (P6): what nnc needs of the header stb reads (magic, width, height,
+// maxval, each after whitespace and '#' comments, then one separator byte), or nullopt when the
+// file is not one. Width and height are stb's to report.
+struct PnmHeader {
+  size_t length = 0;  // bytes before the pixels
+  uint64_t maxval = 0, channels = 0;
+};
+std::optional<PnmHeader> read_pnm_header(std::string_view bytes) {
+  if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return std::nullopt;
+  PnmHeader header;
+  header.channels = bytes[1] == '5' ? 1 : 3;
+  size_t at = 2;
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; };
+  const auto skip_space_and_comments = [&] {
+    for (;;) {
+      while (at < bytes.size() && is_space(bytes[at])) ++at;
+      if (at >= bytes.size() || bytes[at] != '#') return;
+      while (at < bytes.size() && bytes[at] != '\n' && bytes[at] != '\r') ++at;
+    }
+  };
+  const auto read_number = [&] {
+    uint64_t value = 0;
+    while (at < bytes.size() && bytes[at] >= '0' && bytes[at] <= '9' && value < (uint64_t(1) << 40))
+      value = value * 10 + uint64_t(bytes[at++] - '0');
+    return value;
+  };
+  for (int field = 0; field < 3; ++field) {  // width, height, then maxval, which is kept
+    skip_space_and_comments();
+    header.maxval = read_number();
+  }
+  header.length = at + 1;  // the one whitespace byte after maxval
+  return header;
+}
+
+// stb_image 2.27 converts a 16-bit PGM/PPM's channels with its 8-bit routine, reading and
+// writing past its buffers (found by tests/fuzz), and leaves the pixels a short file lacks
+// uninitialised. So PNM files are checked here for their full pixel data and decoded in their
+// own channel count, which nnc then expands to RGB itself.
+// `width` and `height` are stb's reading of the header, already checked against the pixel limit.
+bool check_pnm_pixels_present(std::string_view bytes, int width, int height, const std::string& what) {
+  const std::optional<PnmHeader> header = read_pnm_header(bytes);
+  if (!header) return false;
+  const uint64_t sample_bytes = header->maxval > 255 ? 2 : 1;
+  const uint64_t needed = uint64_t(width) * uint64_t(height) * header->channels * sample_bytes;
+  const uint64_t present = bytes.size() > header->length ? bytes.size() - header->length : 0;
+  if (present < needed)
+    bad_input("{}: truncated PGM/PPM: its {}x{} header needs {} bytes of pixels, the file has {}", what, width,
+              height, needed, present);
+  return true;
+}
+
+// Interleaved 1-4 channel pixels (grey, grey+alpha, RGB, RGBA) as RGB: grey replicated, alpha dropped.
+std::vector<uint8_t> to_rgb(const stbi_uc* pixels, size_t count, int channels) {
+  std::vector<uint8_t> rgb(count * 3);
+  for (size_t i = 0; i < count; ++i) {
+    const stbi_uc* p = pixels + i * size_t(channels);
+    const bool grey = channels < 3;
+    rgb[3 * i] = p[0];
+    rgb[3 * i + 1] = grey ? p[0] : p[1];
+    rgb[3 * i + 2] = grey ? p[0] : p[2];
+  }
+  return rgb;
+}
+
 }  // namespace
 
-Image decode_image(std::string_view bytes, const std::string& what) {
-  if (bytes.empty()) bad_input("{}: the image file is empty", what);
-  if (bytes.size() > (size_t(1) << 31) - 1) bad_input("{}: image file is over 2 GiB", what);
+Image decode_image(std::string_view file_bytes, const std::string& what) {
+  if (file_bytes.empty()) bad_input("{}: the image file is empty", what);
+  if (file_bytes.size() > (size_t(1) << 31) - 1) bad_input("{}: image file is over 2 GiB", what);
+  std::string cleaned;
+  const std::string_view bytes = without_empty_png_idat_chunks(file_bytes, cleaned);
   // stb takes any file starting with FF (fill bytes, then the D8 of start-of-image) for a JPEG.
   if (uint8_t(bytes[0]) == 0xFF) check_jpeg_huffman_tables(bytes, what);
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
@@ -63,9 +158,14 @@ Image decode_image(std::string_view bytes, const std::string& what) {
     bad_input("{}: not a readable image ({}); PNG, JPEG, BMP and PPM/PGM are supported", what, stbi_failure_reason());
   if (w <= 0 || h <= 0) bad_input("{}: the image declares size {}x{}", what, w, h);
   check_limit(fmt::format("{}: the pixel count of its {}x{} image", what, w, h), "image pixels", uint64_t(w) * uint64_t(h));
-  stbi_uc* pixels = stbi_load_from_memory(data, int(bytes.size()), &w, &h, &c, 3);
+  const bool pnm = check_pnm_pixels_present(bytes, w, h, what);
+  // Other formats convert to RGB inside stb, which knows their real output channel count (a
+  // PNG's transparency chunk adds one that `c` does not report).
+  const int wanted_channels = pnm ? 0 : 3;
+  stbi_uc* pixels = stbi_load_from_memory(data, int(bytes.size()), &w, &h, &c, wanted_channels);
   if (!pixels) bad_input("{}: cannot decode image: {}", what, stbi_failure_reason());
-  Image image{w, h, 3, std::vector<uint8_t>(pixels, pixels + size_t(w) * size_t(h) * 3)};
+  const size_t count = size_t(w) * size_t(h);
+  Image image{w, h, 3, pnm ? to_rgb(pixels, count, c) : std::vector<uint8_t>(pixels, pixels + count * 3)};
   stbi_image_free(pixels);
   return image;
 }

@@ -76,6 +76,27 @@ TEST_CASE("images: grayscale, 16-bit and RGBA files are read as 8-bit RGB") {
   CHECK(rgba.pixels == rgb.pixels);
 }
 
+TEST_CASE("images: 8- and 16-bit PGM and PPM files read as the PNGs they were made from (PIL wrote both)") {
+  // stb_image 2.27 overflowed its buffer converting a 16-bit PGM to RGB (found by tests/fuzz).
+  const Image gray = read_image(kImages / "gray_96x64.png");
+  const Image rgb = read_image(kImages / "rgb_96x64.png");
+  for (const char* name : {"gray_96x64.pgm", "gray16_96x64.pgm"}) {
+    INFO(name);
+    const Image pgm = read_image(kImages / name);
+    REQUIRE(pgm.width == 96);
+    REQUIRE(pgm.height == 64);
+    REQUIRE(pgm.channels == 3);
+    CHECK(pgm.pixels == gray.pixels);
+  }
+  CHECK(read_image(kImages / "rgb_96x64.ppm").pixels == rgb.pixels);
+  CHECK(bad_input_message(kImages / "truncated.pgm").find("truncated PGM/PPM") != std::string::npos);
+}
+
+TEST_CASE("images: a PNG whose first IDAT chunk is empty reads like the same PNG without it") {
+  // Legal PNG; stb_image 2.27 memcpy'd from a null buffer on it (found by tests/fuzz).
+  CHECK(read_image(kImages / "empty_idat_rgb_96x64.png").pixels == read_image(kImages / "rgb_96x64.png").pixels);
+}
+
 TEST_CASE("images: a 1x1 image resizes to any size and back") {
   const Image one = read_image(kImages / "one_pixel.png");
   REQUIRE(one.width == 1);
