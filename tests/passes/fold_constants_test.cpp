@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "core/ir_text.h"
 #include "ops/interpreter.h"
 #include "ops/shape_inference.h"
@@ -69,4 +71,26 @@ return %y
   CHECK(fold_constants(g).rewrites() == 1);
   CHECK(g.const_data(g.find("c"))->data<float>()[1] == 6.0f);
   CHECK(fold_constants(g).rewrites() == 0);
+}
+
+TEST_CASE("fold-constants: must not spend minutes at import on a costly constant node") {
+  // A tiny file can make these from ConstantOfShape; folding the MatMul would cost 2*1024^3 FLOPs.
+  Graph g = parse_typed(R"(graph t opset=17
+input  %x  f32[1024]
+const  @a  f32[1024,1024] fill(0.5)
+const  @b  f32[1024,1024] fill(0.25)
+const  @n  f32[2,2] fill(1)
+
+%m   f32[1024,1024] = MatMul  @a, @b
+%k   f32[2,2]       = MatMul  @n, @n
+%y   f32[1024]      = MatMul  %m, %x
+return %y, %k
+)");
+  const PassReport report = fold_constants(g);
+  CHECK(report.rewrites() == 1);  // the cheap 2x2 MatMul folds
+  REQUIRE(g.nodes.size() == 2);
+  CHECK(g.nodes[0].op == OpKind::MatMul);
+  CHECK(g.const_data(g.find("m")) == nullptr);
+  const std::vector<std::string>& notes = report.notes();
+  CHECK(std::find(notes.begin(), notes.end(), "refused 'm': costs over 1e+09 FLOPs") != notes.end());
 }
