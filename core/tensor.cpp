@@ -43,7 +43,10 @@ std::string to_string(const Dims& dims) { return to_string(Shape(dims)); }
 
 int64_t product(std::span<const int64_t> dims) {
   int64_t p = 1;
-  for (int64_t d : dims) p *= d;
+  for (int64_t d : dims)
+    // Shapes a file declares reach here before any tensor exists (found by tests/fuzz).
+    if (__builtin_mul_overflow(p, d, &p))
+      bad_input("the element count of shape [{}] does not fit in 64 bits", fmt::join(dims, ","));
   return p;
 }
 

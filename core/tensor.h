@@ -63,7 +63,8 @@ std::string to_string(const Shape& shape);     // "[1,3,N,?]", "[*]" for unknown
 std::string to_string(const TensorType& type);  // "f32[1,3,N,?]"
 std::string to_string(const Dims& dims);        // "[1,3,320,320]"
 
-int64_t product(std::span<const int64_t> dims);  // 1 for an empty span
+// 1 for an empty span; BadInput when the product does not fit in int64 (declared shapes).
+int64_t product(std::span<const int64_t> dims);
 
 // Checks that dims are non-negative, their rank and byte size within the resource limits
 // (core/limits.h); returns the element count. Throws BadInput naming `what` otherwise.

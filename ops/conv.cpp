@@ -47,7 +47,8 @@ std::vector<TensorType> infer(InferContext& c) {
   if (n.has_attr("residual_after_act") && attr_int(n, "residual_after_act") != 0 && attr_int(n, "residual_after_act") != 1)
     node_error(n, "residual_after_act = {} must be 0 or 1", attr_int(n, "residual_after_act"));
   const int64_t group = attr_int(n, "group");
-  if (group < 1) node_error(n, "group = {} must be at least 1", group);
+  // No real model has 2^24 groups; the bound keeps group arithmetic exact (found by tests/fuzz).
+  if (group < 1 || group > (1 << 24)) node_error(n, "group = {} must be between 1 and 2^24", group);
   if (!x.shape.rank_known || !w.shape.rank_known) return {TensorType{x.dtype, Shape::unknown_rank()}};
   if (x.rank() < 3) node_error(n, "input has rank {}; Conv needs [N, C, spatial...]", x.rank());
   if (x.rank() > 5) node_error(n, "input has rank {}; nnc's Conv supports up to 3 spatial dims", x.rank());
@@ -62,6 +63,8 @@ std::vector<TensorType> infer(InferContext& c) {
     node_error(n, "weight has {} output channels, not divisible by group={}", maps.value, group);
   if (c.has_input(2)) {
     const Shape& b = c.in(2).shape;
+    if (c.in(2).dtype != x.dtype)  // the kernels read it as X's type (found by tests/fuzz)
+      node_error(n, "bias is {} but the input is {}", dtype_name(c.in(2).dtype), dtype_name(x.dtype));
     if (b.rank_known && (b.rank() != 1 || (maps.known() && b.dims[0].known() && b.dims[0].value != maps.value)))
       node_error(n, "bias has shape {} but the weight has {} output channels", to_string(b), maps.known() ? maps.value : -1);
   }
@@ -75,6 +78,8 @@ std::vector<TensorType> infer(InferContext& c) {
     out.resize(size_t(x.rank()));
   }
   TensorType y{x.dtype, Shape(out)};
+  if (c.has_input(3) && c.in(3).dtype != x.dtype)
+    node_error(n, "residual input is {} but the input is {}", dtype_name(c.in(3).dtype), dtype_name(x.dtype));
   if (c.has_input(3) && c.in(3).shape.rank_known && y.shape.fully_known() && c.in(3).shape.fully_known() &&
       c.in(3).shape != y.shape)
     node_error(n, "residual input has shape {} but the output is {}", to_string(c.in(3).shape), to_string(y.shape));

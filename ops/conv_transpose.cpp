@@ -77,7 +77,8 @@ std::vector<TensorType> infer(InferContext& c) {
     node_error(n, "input and weight must be the same float type, got {} and {}", dtype_name(x.dtype), dtype_name(w.dtype));
   validate_epilogue(n);
   const int64_t group = attr_int(n, "group");
-  if (group < 1) node_error(n, "group = {} must be at least 1", group);
+  // No real model has 2^24 groups; the bound keeps group arithmetic exact (found by tests/fuzz).
+  if (group < 1 || group > (1 << 24)) node_error(n, "group = {} must be between 1 and 2^24", group);
   if (!x.shape.rank_known || !w.shape.rank_known) return {TensorType{x.dtype, Shape::unknown_rank()}};
   if (x.rank() < 3 || w.rank() != x.rank())
     node_error(n, "input rank {} and weight rank {} must agree and be at least 3", x.rank(), w.rank());
@@ -86,6 +87,12 @@ std::vector<TensorType> infer(InferContext& c) {
   Dim maps = w.shape.dims[1].known() ? Dim(w.shape.dims[1].value * group) : Dim();
   if (w.shape.dims[0].known() && w.shape.dims[0].value % group != 0)
     node_error(n, "weight has {} input channels, not divisible by group={}", w.shape.dims[0].value, group);
+  if (c.has_input(2)) {  // the kernel reads maps values of X's type (found by tests/fuzz)
+    const TensorType& b = c.in(2);
+    if (b.dtype != x.dtype) node_error(n, "bias is {} but the input is {}", dtype_name(b.dtype), dtype_name(x.dtype));
+    if (b.shape.rank_known && (b.rank() != 1 || (maps.known() && b.shape.dims[0].known() && b.shape.dims[0].value != maps.value)))
+      node_error(n, "bias has shape {} but the output has {} channels", to_string(b.shape), maps.known() ? maps.value : -1);
+  }
   std::vector<Dim> out = {x.shape.dims[0], maps};
   std::vector<int64_t> input, kernel;
   bool known = true;

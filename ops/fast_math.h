@@ -14,8 +14,10 @@
 
 namespace nnc {
 
-inline float exp_vectorisable(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
+inline float exp_vectorisable(float input) {
+  // The argument order sends NaN to 88 (converting a NaN to int below is undefined; found by
+  // tests/fuzz); the result is NaN again at the end.
+  const float x = std::max(-87.0f, std::min(88.0f, input));
   // Round to nearest by the 1.5 * 2^23 trick (plain adds vectorise; nearbyint may not).
   const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = x - n * 0.693145751953125f - n * 1.42860682030941723212e-6f;  // ln2 in two parts
@@ -29,7 +31,7 @@ inline float exp_vectorisable(float x) {
   const int32_t bits = (int32_t(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  return input == input ? p * scale : input;
 }
 
 }  // namespace nnc

@@ -63,7 +63,7 @@ std::vector<TensorType> infer_constant_of_shape(InferContext& c) {
   if (!shape) {
     const Shape& s = c.in(0).shape;
     if (s.rank_known && s.rank() == 1 && s.dims[0].known())
-      return {{dtype, Shape(std::vector<Dim>(size_t(s.dims[0].value), Dim()))}};
+      return {{dtype, unknown_dims_of_rank(c.node, s.dims[0].value)}};
     return {{dtype, Shape::unknown_rank()}};
   }
   if (shape->rank() != 1)

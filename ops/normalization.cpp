@@ -13,6 +13,7 @@
 //                       two agree when G == C, so the shape decides unambiguously.
 #include <cmath>
 #include <functional>
+#include <span>
 
 #include "ops/epilogue.h"
 #include "ops/op_def.h"
@@ -159,6 +160,22 @@ std::vector<TensorType> infer_layernorm(InferContext& c) {
   const TensorType& x = c.in(0);
   if (!x.shape.rank_known) return {x, TensorType{DType::F32, Shape::unknown_rank()}, TensorType{DType::F32, Shape::unknown_rank()}};
   const int axis = normalize_axis(n, attr_int(n, "axis"), x.rank());
+  // Scale and B broadcast one way onto X's normalized dims [axis:] (the kernel indexes them so;
+  // found by tests/fuzz). Inference runs again on concrete shapes before every execution.
+  const std::span<const Dim> normalized(x.shape.dims.begin() + axis, x.shape.dims.end());
+  for (int i = 1; i < 3; ++i) {
+    if (!c.has_input(i) || !c.in(i).shape.rank_known) continue;
+    const Shape& p = c.in(i).shape;
+    bool fits = p.rank() <= int(normalized.size());
+    for (int d = 0; fits && d < p.rank(); ++d) {
+      const Dim& pd = p.dims[size_t(d)];
+      const Dim& xd = normalized[normalized.size() - size_t(p.rank()) + size_t(d)];
+      fits = !(pd.known() && xd.known() && pd.value != 1 && pd.value != xd.value);
+    }
+    if (!fits)
+      node_error(n, "input {} has shape {}, which does not broadcast to X's normalized dims {} (axis {})", i,
+                 to_string(p), to_string(Shape(std::vector<Dim>(normalized.begin(), normalized.end()))), axis);
+  }
   std::vector<Dim> stat(x.shape.dims.begin(), x.shape.dims.begin() + axis);
   stat.resize(size_t(x.rank()), Dim(1));
   const DType stash = attr_int(n, "stash_type") == 1 ? DType::F32 : x.dtype;

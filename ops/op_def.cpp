@@ -1,5 +1,7 @@
 #include "ops/op_def.h"
 
+#include "core/limits.h"
+
 #include <algorithm>
 
 namespace nnc {
@@ -56,6 +58,13 @@ int normalize_axis(const Node& n, int64_t axis, int rank) {
   if (axis < -int64_t(rank) || axis >= int64_t(rank))
     node_error(n, "axis {} is out of range for rank {} (allowed {}..{})", axis, rank, -rank, rank - 1);
   return int(axis < 0 ? axis + rank : axis);
+}
+
+Shape unknown_dims_of_rank(const Node& n, int64_t rank) {
+  if (rank < 0) node_error(n, "the lengths of its inputs give its output a negative rank ({})", rank);
+  if (rank > resource_limits().max_rank)
+    check_limit(fmt::format("{}: the output rank its inputs declare", describe(n)), "rank", uint64_t(rank));
+  return Shape(std::vector<Dim>(size_t(rank), Dim()));
 }
 
 Shape broadcast_shapes(const Node& n, std::span<const Shape> shapes) {

@@ -126,6 +126,10 @@ template <typename... Args>
 int normalize_axis(const Node& n, int64_t axis, int rank);
 // Numpy-style broadcast of several shapes (symbolic dims allowed); throws naming the node.
 Shape broadcast_shapes(const Node& n, std::span<const Shape> shapes);
+// Rank `rank`, every dim unknown: for an output whose rank comes from the declared length of a
+// shape-like input. That length is the file's word, so it is checked (not negative, within the
+// rank limit of core/limits.h) before anything is allocated for it.
+Shape unknown_dims_of_rank(const Node& n, int64_t rank);
 Dims broadcast_dims(const Node& n, std::span<const Dims> dims);
 // The shape of a concrete-valued input: requires the value (throws naming the node otherwise).
 const Tensor& required_value(InferContext& c, int input, std::string_view what);

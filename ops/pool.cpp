@@ -41,6 +41,8 @@ std::vector<TensorType> infer(InferContext& c) {
     if (attr_int(n, "p") < 1) node_error(n, "p = {} must be at least 1", attr_int(n, "p"));
   if (!x.shape.rank_known) return {x, TensorType{DType::I64, Shape::unknown_rank()}};
   if (x.rank() < 3) node_error(n, "input has rank {}; {} needs [N, C, spatial...]", x.rank(), op_name(n.op));
+  if (x.rank() > 5)  // global pools too: the kernels walk at most three spatial dims
+    node_error(n, "input has rank {}; nnc's {} supports up to 3 spatial dims", x.rank(), op_name(n.op));
   std::vector<Dim> out = {x.shape.dims[0], x.shape.dims[1]};
   const std::vector<Dim> spatial(x.shape.dims.begin() + 2, x.shape.dims.end());
   if (is_global(n.op)) {

@@ -46,8 +46,12 @@ void quantize(const Tensor& x, const Tensor& scale, const Tensor* zero, const Br
     // f32 divides in f32, as ONNX's reference does: a double quotient can round the other way
     // at exactly .5.
     const double ratio = x.dtype() == DType::F32 ? double(float(x.get_double(i)) / float(s)) : x.get_double(i) / s;
-    const double q = std::nearbyint(ratio) + z;  // default rounding: half to even
-    out[i] = Q(std::clamp(q, double(std::numeric_limits<Q>::min()), double(std::numeric_limits<Q>::max())));
+    // Default rounding: half to even. NaN (a NaN input, or 0/0) has no integer value and its
+    // plain conversion is undefined; it saturates low, as the vectorised tactic's max does
+    // (found by tests/fuzz).
+    const double lowest = double(std::numeric_limits<Q>::min());
+    const double q = std::isnan(ratio) ? lowest : std::nearbyint(ratio) + z;
+    out[i] = Q(std::clamp(q, lowest, double(std::numeric_limits<Q>::max())));
   }
 }
 
@@ -90,18 +94,22 @@ std::vector<TensorType> infer_dynamic(InferContext& c) {
   return {TensorType{DType::U8, c.in(0).shape}, TensorType{DType::F32, Shape(Dims{})}, TensorType{DType::U8, Shape(Dims{})}};
 }
 
+// Saturating float -> u8 (round to nearest even happened before); NaN, which has no u8 value
+// and whose plain conversion is undefined, gives 0 (found by tests/fuzz).
+uint8_t saturate_u8(float v) { return std::isnan(v) ? uint8_t(0) : uint8_t(std::clamp(v, 0.0f, 255.0f)); }
+
 void reference_dynamic(KernelContext& k) {
   const Tensor& x = k.in(0);
   const float* in = x.data<float>();
   float low = 0, high = 0;  // the range always includes 0, so 0 is exactly representable
   for (int64_t i = 0; i < x.numel(); ++i) low = std::min(low, in[i]), high = std::max(high, in[i]);
   const float scale = (high - low) / 255.0f;
-  const float zero = scale == 0 ? 0.0f : std::clamp(std::nearbyint(-low / scale), 0.0f, 255.0f);
+  const uint8_t zero = scale == 0 ? 0 : saturate_u8(std::nearbyint(-low / scale));
   k.out(1).data<float>()[0] = scale;
-  k.out(2).data<uint8_t>()[0] = uint8_t(zero);
+  k.out(2).data<uint8_t>()[0] = zero;
   uint8_t* out = k.out(0).data<uint8_t>();
   for (int64_t i = 0; i < x.numel(); ++i)
-    out[i] = scale == 0 ? uint8_t(zero) : uint8_t(std::clamp(std::nearbyint(in[i] / scale) + zero, 0.0f, 255.0f));
+    out[i] = scale == 0 ? zero : saturate_u8(std::nearbyint(in[i] / scale) + float(zero));
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ std::vector<TensorType> conv_like_shape(InferContext& c, int x_input, int w_inpu
   if (!is_8bit(x.dtype) || !is_8bit(w.dtype))
     node_error(n, "input and weight must be u8 or i8, got {} and {}", dtype_name(x.dtype), dtype_name(w.dtype));
   const int64_t group = attr_int(n, "group");
-  if (group < 1) node_error(n, "group = {} must be at least 1", group);
+  // No real model has 2^24 groups; the bound keeps group arithmetic exact (found by tests/fuzz).
+  if (group < 1 || group > (1 << 24)) node_error(n, "group = {} must be between 1 and 2^24", group);
   if (!x.shape.rank_known || !w.shape.rank_known) return {TensorType{out, Shape::unknown_rank()}};
   if (x.rank() < 3 || w.rank() != x.rank()) node_error(n, "input rank {} and weight rank {} must agree and be at least 3", x.rank(), w.rank());
   if (!x.shape.fully_known() || !w.shape.fully_known()) return {TensorType{out, Shape(std::vector<Dim>(size_t(x.rank())))}};
@@ -77,14 +78,28 @@ std::vector<TensorType> infer_qlinear_conv(InferContext& c) {
     node_error(n, "residual has shape {} but the output is {}", to_string(c.in(9).shape), to_string(y[0].shape));
   return y;
 }
+// B's zero point (input `zero`) holds one value or one per column of B (the kernel indexes it
+// by column; a shorter one was read past its end, found by tests/fuzz).
+void check_column_zero_point(InferContext& c, int zero, int b) {
+  if (!c.has_input(zero) || !c.in(zero).shape.fully_known() || !c.in(b).shape.rank_known || c.in(b).rank() == 0) return;
+  const Dim columns = c.in(b).rank() == 1 ? Dim(1) : c.in(b).shape.dims.back();
+  int64_t count = 1;
+  for (int64_t d : c.in(zero).shape.concrete()) count *= d;
+  if (count > 1 && c.in(zero).rank() != 1) node_error(c.node, "input {} (B's zero point) must be a scalar or 1-D", zero);
+  if (count > 1 && columns.known() && count != columns.value)
+    node_error(c.node, "input {} (B's zero point) has {} values for {} columns", zero, count, columns.value);
+}
+
 std::vector<TensorType> infer_matmul_integer(InferContext& c) {
   if (!is_8bit(c.in(0).dtype) || !is_8bit(c.in(1).dtype))
     node_error(c.node, "inputs must be u8 or i8, got {} and {}", dtype_name(c.in(0).dtype), dtype_name(c.in(1).dtype));
+  check_column_zero_point(c, 3, 1);
   return {TensorType{DType::I32, matmul_like_shape(c.node, c.in(0).shape, c.in(1).shape)}};
 }
 std::vector<TensorType> infer_qlinear_matmul(InferContext& c) {
   if (!is_8bit(c.in(0).dtype) || !is_8bit(c.in(3).dtype) || !is_8bit(c.in(7).dtype))
     node_error(c.node, "a, b and y_zero_point must be u8 or i8");
+  check_column_zero_point(c, 5, 3);
   return {TensorType{c.in(7).dtype, matmul_like_shape(c.node, c.in(0).shape, c.in(3).shape)}};
 }
 
@@ -244,6 +259,11 @@ void reference_matmul_integer(KernelContext& k) {
 
 void reference_qlinear_matmul(KernelContext& k) {
   require_scalars(k, {{1, "a_scale"}, {2, "a_zero_point"}, {6, "y_scale"}, {7, "y_zero_point"}});
+  // As Requantizer::of checks for QLinearConv: other scales make the rounding meaningless (NaN).
+  for (const auto& [i, what] : {std::pair{1, "a_scale"}, std::pair{4, "b_scale"}, std::pair{6, "y_scale"}})
+    for (int64_t e = 0; e < k.in(i).numel(); ++e)
+      if (const double v = k.in(i).get_double(e); !(v > 0) || !std::isfinite(v))
+        node_error(k.node, "{} = {} must be positive and finite", what, v);
   const std::vector<int64_t> acc = integer_matmul(k.in(0), &k.in(2), k.in(3), &k.in(5), k.out(0).dims());
   requantize(acc, k.in(1).get_double(0), k.in(4), 1, k.in(6), k.in(7), k.out(0));
 }

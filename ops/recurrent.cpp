@@ -161,7 +161,9 @@ std::vector<TensorType> infer(InferContext& c) {
   const Shape& r = c.in(2).shape;
   if (n.has_attr("hidden_size")) hidden = Dim(attr_int(n, "hidden_size"));
   else if (r.rank_known && r.rank() == 3) hidden = r.dims[2];
-  if (hidden.known() && hidden.value <= 0) node_error(n, "hidden_size is {}; it must be positive", hidden.value);
+  // Bounded so that hidden_size x gates stays exact (found by tests/fuzz); R alone would hold 2^48.
+  if (hidden.known() && (hidden.value <= 0 || hidden.value > (1 << 24)))
+    node_error(n, "hidden_size is {}; it must be between 1 and 2^24", hidden.value);
 
   expect_dims(c, 1, "W", {Dim(dirs), times(hidden, gates), input_size});
   expect_dims(c, 2, "R", {Dim(dirs), times(hidden, gates), hidden});

@@ -248,7 +248,8 @@ void reference(KernelContext& k) {
 // Opset 10 Resize and Upsample: (X, scales) with asymmetric coordinates and floor rounding;
 // Upsample-7 carries the scales as an attribute.
 void upgrade(Node& n, UpgradeContext& c) {
-  if (c.opset >= 11) return;
+  // Without X the verifier names the missing input; nothing to rewrite here (found by tests/fuzz).
+  if (c.opset >= 11 || n.inputs.empty()) return;
   ValueId scales = n.inputs.size() > 1 ? n.inputs[1] : kNoValue;
   if (n.has_attr("scales")) {
     const std::vector<float> values = attr_floats(n, "scales");

@@ -35,6 +35,11 @@ void check_arity(const Node& n) {
                                                   : fmt::format("{} to {}", def.min_inputs, def.max_inputs));
   for (int i = 0; i < def.min_inputs; ++i)
     if (!n.has_input(i)) node_error(n, "required input {} is missing", i);
+  // A variadic tail (Concat's tensors, Loop's carried values) has no optional members: an
+  // empty name there is a broken file, not an omitted input (found by tests/fuzz).
+  if (def.max_inputs < 0)
+    for (int i = def.min_inputs; i < in; ++i)
+      if (!n.has_input(i)) node_error(n, "input {} is empty; {} takes no optional inputs there", i, op_name(n.op));
   const int out = int(n.outputs.size());
   if (out < def.min_outputs || out > def.max_outputs)
     node_error(n, "has {} outputs; {} produces {} to {}", out, op_name(n.op), def.min_outputs,

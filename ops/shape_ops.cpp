@@ -14,6 +14,7 @@
 #include <limits>
 #include <set>
 
+#include "core/limits.h"
 #include "ops/op_def.h"
 
 namespace nnc {
@@ -34,13 +35,19 @@ std::vector<int64_t> int_list(const Node& n, int input, const Tensor& t, std::st
   return t.to_int_vector();
 }
 
-// Length of a 1-D input whose values are unknown, if its type says.
-std::optional<int64_t> known_length(const TensorType& t) {
+// Length of input `i`, a 1-D list of dims or axes whose values are unknown, if its type says.
+// Every such list becomes (part of) a rank, so a length past the rank limit is refused here,
+// which also keeps the rank arithmetic of the callers far from overflow.
+std::optional<int64_t> known_length(InferContext& c, int i) {
+  const TensorType& t = c.in(i);
   if (!t.shape.rank_known || t.rank() != 1 || !t.shape.dims[0].known()) return std::nullopt;
-  return t.shape.dims[0].value;
+  const int64_t length = t.shape.dims[0].value;
+  if (length > resource_limits().max_rank)
+    check_limit(fmt::format("{}: the length of input {}, a list of dims or axes", describe(c.node), i), "rank",
+                uint64_t(length));
+  return length;
 }
 
-Shape unknown_dims(int64_t rank) { return Shape(std::vector<Dim>(size_t(rank), Dim())); }
 
 // The product of dims: a number when all are known, the one dim that is not 1 when that is
 // symbolic (Flatten of [N,1] keeps N), else unknown.
@@ -132,8 +139,8 @@ std::vector<TensorType> infer_reshape(InferContext& c) {
   const TensorType& x = c.in(0);
   const Tensor* shape_value = c.value(1);
   if (!shape_value) {
-    const auto length = known_length(c.in(1));
-    return {{x.dtype, length ? unknown_dims(*length) : Shape::unknown_rank()}};
+    const auto length = known_length(c, 1);
+    return {{x.dtype, length ? unknown_dims_of_rank(c.node, *length) : Shape::unknown_rank()}};
   }
   const std::vector<int64_t> target = int_list(c.node, 1, *shape_value, "shape");
   const bool allowzero = attr_int(c.node, "allowzero") != 0;
@@ -177,7 +184,7 @@ std::vector<TensorType> infer_reshape(InferContext& c) {
 // --- Flatten ----------------------------------------------------------------------------------
 std::vector<TensorType> infer_flatten(InferContext& c) {
   const TensorType& x = c.in(0);
-  if (!x.shape.rank_known) return {{x.dtype, unknown_dims(2)}};
+  if (!x.shape.rank_known) return {{x.dtype, unknown_dims_of_rank(c.node, 2)}};
   const int rank = x.rank();
   int64_t axis = attr_int(c.node, "axis");
   if (axis < -rank || axis > rank)
@@ -198,9 +205,9 @@ std::vector<TensorType> infer_squeeze(InferContext& c) {
   if (c.has_input(1)) {
     const Tensor* axes = c.value(1);
     if (!axes) {
-      const auto length = known_length(c.in(1));
+      const auto length = known_length(c, 1);
       if (!length || *length > rank) return {{x.dtype, Shape::unknown_rank()}};
-      return {{x.dtype, unknown_dims(rank - *length)}};
+      return {{x.dtype, unknown_dims_of_rank(c.node, rank - *length)}};
     }
     for (int64_t a : int_list(c.node, 1, *axes, "axes")) {
       const int d = normalize_axis(c.node, a, rank);
@@ -227,9 +234,9 @@ std::vector<TensorType> infer_unsqueeze(InferContext& c) {
   const TensorType& x = c.in(0);
   const Tensor* axes = c.value(1);
   if (!axes) {
-    const auto length = known_length(c.in(1));
+    const auto length = known_length(c, 1);
     if (!x.shape.rank_known || !length) return {{x.dtype, Shape::unknown_rank()}};
-    return {{x.dtype, unknown_dims(x.rank() + *length)}};
+    return {{x.dtype, unknown_dims_of_rank(c.node, x.rank() + *length)}};
   }
   const std::vector<int64_t> list = int_list(c.node, 1, *axes, "axes");
   if (!x.shape.rank_known) return {{x.dtype, Shape::unknown_rank()}};
@@ -252,9 +259,9 @@ std::vector<TensorType> infer_expand(InferContext& c) {
   const TensorType& x = c.in(0);
   const Tensor* shape_value = c.value(1);
   if (!shape_value) {
-    const auto length = known_length(c.in(1));
+    const auto length = known_length(c, 1);
     if (!x.shape.rank_known || !length) return {{x.dtype, Shape::unknown_rank()}};
-    return {{x.dtype, unknown_dims(std::max<int64_t>(x.rank(), *length))}};
+    return {{x.dtype, unknown_dims_of_rank(c.node, std::max<int64_t>(x.rank(), *length))}};
   }
   const std::vector<int64_t> target = int_list(c.node, 1, *shape_value, "shape");
   for (int64_t d : target)
@@ -309,7 +316,7 @@ std::pair<int64_t, int64_t> shape_range(const Node& n, int rank) {
 }
 
 std::vector<TensorType> infer_shape(InferContext& c) {
-  if (!c.in(0).shape.rank_known) return {{DType::I64, unknown_dims(1)}};
+  if (!c.in(0).shape.rank_known) return {{DType::I64, unknown_dims_of_rank(c.node, 1)}};
   const auto [start, end] = shape_range(c.node, c.in(0).rank());
   return {{DType::I64, Shape(Dims{end - start})}};
 }

@@ -27,7 +27,8 @@ WindowGeometry window_geometry(const Node& n, const std::vector<int64_t>& input,
   for (size_t i = 0; i < rank; ++i) {
     if (g.stride[i] < 1 || g.stride[i] > (1 << 20)) node_error(n, "strides[{}] = {} must be at least 1", i, g.stride[i]);
     if (g.dilation[i] < 1 || g.dilation[i] > (1 << 20)) node_error(n, "dilations[{}] = {} must be at least 1", i, g.dilation[i]);
-    if (kernel[i] < 1) node_error(n, "kernel size {} on spatial axis {} must be at least 1", kernel[i], i);
+    if (kernel[i] < 1 || kernel[i] > (int64_t(1) << 32))
+      node_error(n, "kernel size {} on spatial axis {} must be between 1 and 2^32", kernel[i], i);
   }
   const std::string auto_pad = n.has_attr("auto_pad") ? attr_string(n, "auto_pad") : "NOTSET";
   const bool ceil_mode = allow_ceil && n.has_attr("ceil_mode") && attr_int(n, "ceil_mode") != 0;

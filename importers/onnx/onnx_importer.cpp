@@ -188,6 +188,10 @@ TensorType Importer::convert_type(const onnx::ValueInfoProto& info, const std::s
     for (const auto& d : tt.shape().dim()) {
       if (d.has_dim_value()) {
         if (d.dim_value() < 0) bad_input("{} '{}' has negative dimension {}", where, info.name(), d.dim_value());
+        // No tensor within the byte limit has a longer axis (but for empty ones, refused too):
+        // bounding declared dims keeps every later shape sum and product far from overflow.
+        if (uint64_t(d.dim_value()) > resource_limits().max_tensor_bytes)
+          check_limit(fmt::format("{} '{}''s dimension", where, info.name()), "tensor bytes", uint64_t(d.dim_value()));
         dims.emplace_back(d.dim_value());
       } else if (d.has_dim_param() && !d.dim_param().empty()) {
         dims.push_back(Dim::named(d.dim_param()));
