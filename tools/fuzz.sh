@@ -17,14 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-targets=(onnx_import ir_text plan image npy tensor_proto calib_folder)
+targets=(onnx_import onnx_model ir_text plan image npy tensor_proto calib_folder)
 only="" seconds=60 build_only=0
 while (($#)); do
   case "$1" in
     --target) only=$2; shift 2 ;;
     --minutes) seconds=$(awk -v m="$2" 'BEGIN { if (m !~ /^[0-9]+([.][0-9]+)?$/) exit 1; printf "%d", m * 60 }') \
                  || { echo "tools/fuzz.sh: --minutes expects a number, got '$2'" >&2; exit 2; }; shift 2 ;;
-    --seconds) seconds=$2; shift 2 ;;
+    --seconds) seconds=$2; [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "tools/fuzz.sh: --seconds expects a whole number, got '$2'" >&2; exit 2; }; shift 2 ;;
     --build-only) build_only=1; shift ;;
     -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "tools/fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -59,7 +59,7 @@ gather_seeds() {  # $1 target, $2 folder
   mkdir -p "$dir"
   [ -n "$(ls -A "$dir")" ] && return 0  # gathered before
   case "$name" in
-    onnx_import)
+    onnx_import|onnx_model)
       find "$testdata" tests/data/golden -name '*.onnx' -size -64k 2>/dev/null | sort | while read -r f; do
         cp "$f" "$dir/$(echo "$f" | sha1sum | cut -c1-16).onnx"; done ;;
     tensor_proto)

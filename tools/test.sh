@@ -13,7 +13,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   # take long under the sanitizers and exercise the same kernels as the unit tests).
   BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo \
     TARGETS="nnc nnc_test_core nnc_test_ops nnc_test_passes nnc_test_backends nnc_test_importers nnc_test_images
-             nnc_fuzz_onnx_import nnc_fuzz_ir_text nnc_fuzz_plan nnc_fuzz_image nnc_fuzz_npy nnc_fuzz_tensor_proto
+             nnc_fuzz_onnx_import nnc_fuzz_onnx_model nnc_fuzz_ir_text nnc_fuzz_plan nnc_fuzz_image nnc_fuzz_npy nnc_fuzz_tensor_proto
              nnc_fuzz_calib_folder" \
     tools/build.sh -DNNC_SANITIZE=ON
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
