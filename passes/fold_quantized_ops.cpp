@@ -163,6 +163,8 @@ std::string fold_conv(Graph& g, const Uses& uses, int index, std::vector<bool>& 
   for (size_t m = 0; m < w->scales.size(); ++m) {
     const double unit = double(float(x_scale)) * double(float(w->scales[m]));
     const double b = bias->empty() ? 0.0 : (*bias)[m];
+    // A NaN or infinite bias (or scale) has no int32 form; the Conv stays in float (found by tests/fuzz).
+    if (!std::isfinite(b) || !std::isfinite(unit)) return fmt::format("its bias or scale for channel {} is not finite", m);
     bias_i32.data<int32_t>()[m] = unit > 0 ? int32_t(std::clamp(std::nearbyint(b / unit), -2147483647.0, 2147483647.0)) : 0;
   }
   const std::string base = g.value(conv.outputs[0]).name;

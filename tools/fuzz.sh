@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of nnc's parsers (tests/fuzz, README "Fuzzing").
 #
-#   tools/fuzz.sh [--target NAME] [--minutes N] [--seconds N] [--build-only]
+#   tools/fuzz.sh [--target NAME] [--minutes N] [--seconds N] [--seed N] [--build-only]
 #
 # Builds the libFuzzer targets with clang into build-fuzz/ (AddressSanitizer + UBSan, every
 # library instrumented), gathers seed corpora from what the repository and Debian already have
@@ -10,6 +10,7 @@
 # its seeds and the regression corpus. A run over 10 s on one input is a hang; over 2 GiB of
 # memory an out-of-memory; both are findings like a crash.
 #
+# --seed fixes libFuzzer's random seed, so a short run (CI's) explores the same inputs each time.
 # A finding is minimised, saved in tests/fuzz/regressions/NAME/ (ctest replays that folder
 # forever, sanitized) and the script exits 1 after the remaining targets ran. Statistics
 # (executions, coverage) go to build-fuzz/stats/NAME.txt and are summarised at the end.
@@ -18,15 +19,16 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 targets=(onnx_import onnx_model ir_text plan image npy tensor_proto calib_folder)
-only="" seconds=60 build_only=0
+only="" seconds=60 build_only=0 seed=0
 while (($#)); do
   case "$1" in
     --target) only=$2; shift 2 ;;
     --minutes) seconds=$(awk -v m="$2" 'BEGIN { if (m !~ /^[0-9]+([.][0-9]+)?$/) exit 1; printf "%d", m * 60 }') \
                  || { echo "tools/fuzz.sh: --minutes expects a number, got '$2'" >&2; exit 2; }; shift 2 ;;
     --seconds) seconds=$2; [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "tools/fuzz.sh: --seconds expects a whole number, got '$2'" >&2; exit 2; }; shift 2 ;;
+    --seed) seed=$2; [[ "$seed" =~ ^[0-9]+$ ]] || { echo "tools/fuzz.sh: --seed expects a whole number, got '$2'" >&2; exit 2; }; shift 2 ;;
     --build-only) build_only=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "tools/fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -93,7 +95,7 @@ for name in "${targets[@]}"; do
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-16/bin/llvm-symbolizer \
     "$out/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/" ${dict:+-dict=$dict} \
+    -print_final_stats=1 -seed="$seed" -artifact_prefix="$artifacts/" ${dict:+-dict=$dict} \
     "$corpus" "$out/seeds/$name" "tests/fuzz/seeds/$name" "tests/fuzz/regressions/$name" > "$log" 2>&1
   rc=$?
   set -e
