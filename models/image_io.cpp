@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 #include <fstream>
 #include <optional>
@@ -85,7 +86,7 @@ struct PnmHeader {
   size_t length = 0;  // bytes before the pixels
   uint64_t maxval = 0, channels = 0;
 };
-std::optional<PnmHeader> read_pnm_header(std::string_view bytes) {
+std::optional<PnmHeader> read_pnm_header(std::string_view bytes, const std::string& what) {
   if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return std::nullopt;
   PnmHeader header;
   header.channels = bytes[1] == '5' ? 1 : 3;
@@ -98,10 +99,13 @@ std::optional<PnmHeader> read_pnm_header(std::string_view bytes) {
       while (at < bytes.size() && bytes[at] != '\n' && bytes[at] != '\r') ++at;
     }
   };
+  // stb accumulates these in an int and overflows past 2^31 - 1 (found by tests/fuzz).
   const auto read_number = [&] {
     uint64_t value = 0;
-    while (at < bytes.size() && bytes[at] >= '0' && bytes[at] <= '9' && value < (uint64_t(1) << 40))
+    while (at < bytes.size() && bytes[at] >= '0' && bytes[at] <= '9') {
       value = value * 10 + uint64_t(bytes[at++] - '0');
+      if (value > uint64_t(INT32_MAX)) bad_input("{}: a number in its PGM/PPM header is over 2^31 - 1", what);
+    }
     return value;
   };
   for (int field = 0; field < 3; ++field) {  // width, height, then maxval, which is kept
@@ -117,8 +121,8 @@ std::optional<PnmHeader> read_pnm_header(std::string_view bytes) {
 // uninitialised. So PNM files are checked here for their full pixel data and decoded in their
 // own channel count, which nnc then expands to RGB itself.
 // `width` and `height` are stb's reading of the header, already checked against the pixel limit.
-bool check_pnm_pixels_present(std::string_view bytes, int width, int height, const std::string& what) {
-  const std::optional<PnmHeader> header = read_pnm_header(bytes);
+bool check_pnm_pixels_present(const std::optional<PnmHeader>& header, std::string_view bytes, int width, int height,
+                              const std::string& what) {
   if (!header) return false;
   const uint64_t sample_bytes = header->maxval > 255 ? 2 : 1;
   const uint64_t needed = uint64_t(width) * uint64_t(height) * header->channels * sample_bytes;
@@ -151,6 +155,7 @@ Image decode_image(std::string_view file_bytes, const std::string& what) {
   const std::string_view bytes = without_empty_png_idat_chunks(file_bytes, cleaned);
   // stb takes any file starting with FF (fill bytes, then the D8 of start-of-image) for a JPEG.
   if (uint8_t(bytes[0]) == 0xFF) check_jpeg_huffman_tables(bytes, what);
+  const std::optional<PnmHeader> pnm_header = read_pnm_header(bytes, what);
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   int w = 0, h = 0, c = 0;
   // Check the declared size before decoding: a tiny file can declare a huge image.
@@ -158,7 +163,7 @@ Image decode_image(std::string_view file_bytes, const std::string& what) {
     bad_input("{}: not a readable image ({}); PNG, JPEG, BMP and PPM/PGM are supported", what, stbi_failure_reason());
   if (w <= 0 || h <= 0) bad_input("{}: the image declares size {}x{}", what, w, h);
   check_limit(fmt::format("{}: the pixel count of its {}x{} image", what, w, h), "image pixels", uint64_t(w) * uint64_t(h));
-  const bool pnm = check_pnm_pixels_present(bytes, w, h, what);
+  const bool pnm = check_pnm_pixels_present(pnm_header, bytes, w, h, what);
   // Other formats convert to RGB inside stb, which knows their real output channel count (a
   // PNG's transparency chunk adds one that `c` does not report).
   const int wanted_channels = pnm ? 0 : 3;

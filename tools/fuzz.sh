@@ -88,7 +88,9 @@ for name in "${targets[@]}"; do
   corpus=$out/corpus/$name artifacts=$out/artifacts/$name
   mkdir -p "$corpus" "$artifacts"
   gather_seeds "$name" "$out/seeds/$name"
-  dict=tests/fuzz/dicts/$name.dict
+  # onnx_model's byte-level fallback speaks the same protobuf as onnx_import.
+  dict=tests/fuzz/dicts/${name/onnx_model/onnx_import}.dict
+  [ -f "$dict" ] || dict=""
   echo "tools/fuzz.sh: fuzzing $name for ${seconds}s"
   log=$out/stats/$name.log
   set +e
@@ -99,8 +101,8 @@ for name in "${targets[@]}"; do
     "$corpus" "$out/seeds/$name" "tests/fuzz/seeds/$name" "tests/fuzz/regressions/$name" > "$log" 2>&1
   rc=$?
   set -e
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  cov=$(grep -oE '(DONE|pulse|NEW|REDUCE) +cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1)
+  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
+  cov=$(grep -oE '(DONE|pulse|NEW|REDUCE) +cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1 || true)
   printf '%s seconds=%s execs=%s %s rc=%s\n' "$name" "$seconds" "${execs:-?}" "${cov:-?}" "$rc" | tee "$out/stats/$name.txt"
   if ((rc != 0)); then
     artifact=$(ls -t "$artifacts"/{crash,leak,timeout,oom,slow-unit}-* 2>/dev/null | head -1 || true)
