@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/limits.h"
 #include "ops/op_def.h"
 
 namespace nnc {
@@ -50,7 +51,13 @@ Config config_of(const Node& n) {
       c.columns[std::vector<int64_t>(pool.begin() + at, pool.begin() + at + int64_t(length))] = indexes[ngram];
     }
   }
-  for (int64_t index : indexes) c.width = std::max(c.width, index + 1);
+  for (int64_t index : indexes) {
+    // The largest index sets the output's width: keep it within what one f32 row may hold.
+    if (index < 0 || uint64_t(index) >= resource_limits().max_tensor_bytes / sizeof(float))
+      node_error(n, "ngram_indexes holds {}; an index must be 0 or more and keep an output row within the {}-byte "
+                 "tensor limit", index, resource_limits().max_tensor_bytes);
+    c.width = std::max(c.width, index + 1);
+  }
   if (!c.weights.empty() && int64_t(c.weights.size()) < c.width)
     node_error(n, "weights has {} entries but the output has {} columns", c.weights.size(), c.width);
   return c;
