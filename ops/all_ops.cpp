@@ -97,6 +97,8 @@ extern const OpDef kMaxUnpool;
 extern const OpDef kRoiAlign;
 // ops/tfidf.cpp
 extern const OpDef kTfIdfVectorizer;
+// ops/ms_deform_attn.cpp
+extern const OpDef kMSDeformAttn;
 
 namespace {
 const OpDef* const kAllOps[] = {
@@ -190,6 +192,8 @@ const OpDef* const kAllOps[] = {
     &kRoiAlign,
     // ops/tfidf.cpp
     &kTfIdfVectorizer,
+    // ops/ms_deform_attn.cpp
+    &kMSDeformAttn,
 };
 
 // kAllOps in OpKind order, checked once.
@@ -216,6 +220,14 @@ const OpDef* find_onnx_op(std::string_view domain, std::string_view onnx_name) {
   for (const OpDef* def : kAllOps)
     if (def->onnx_name == onnx_name && def->domain == domain) return def;
   return nullptr;
+}
+
+std::pair<const OpDef*, const ForeignName*> find_foreign_op(std::string_view domain, std::string_view op_type) {
+  if (domain == "ai.onnx") domain = "";
+  for (const OpDef* def : kAllOps)
+    for (const ForeignName& name : def->foreign_names)
+      if (name.op_type == op_type && (name.any_domain || name.domain == domain)) return {def, &name};
+  return {nullptr, nullptr};
 }
 
 }  // namespace nnc

@@ -81,6 +81,16 @@ struct UpgradeContext {
 };
 using UpgradeFn = void (*)(Node&, UpgradeContext&);
 
+// Another ecosystem's name for an op (a custom-op node that mmdeploy or a TensorRT plugin
+// writes): the importer maps a node of that (domain, op_type) onto the op, then calls `adapt`
+// to turn its attributes into the op's own.
+struct ForeignName {
+  std::string_view domain;
+  bool any_domain = false;  // exporters put plugin nodes in whatever domain they like
+  std::string_view op_type;
+  void (*adapt)(Node&) = nullptr;
+};
+
 struct OpDef {
   OpKind kind;
   std::string_view onnx_name;        // op_type in ONNX
@@ -98,10 +108,14 @@ struct OpDef {
   // The kernel assigns k.out(i) itself (If, Loop: output shapes are known only after running
   // the body). Everyone else gets outputs allocated from infer().
   bool allocates_outputs = false;
+  std::vector<ForeignName> foreign_names;
 };
 
 const OpDef& op_def(OpKind kind);
 const OpDef* find_onnx_op(std::string_view domain, std::string_view onnx_name);
+// The op an ONNX node of another ecosystem's custom domain stands for (OpDef::foreign_names),
+// with the name entry that matched; {nullptr, nullptr} if none.
+std::pair<const OpDef*, const ForeignName*> find_foreign_op(std::string_view domain, std::string_view op_type);
 std::span<const OpDef* const> all_op_defs();
 
 // --- attribute access with the schema's defaults -------------------------------------------

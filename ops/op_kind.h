@@ -51,7 +51,9 @@ namespace nnc {
   /* signal processing */                                                                        \
   X(DFT) X(STFT) X(HannWindow) X(HammingWindow) X(BlackmanWindow) X(MelWeightMatrix)             \
   /* less common tensor ops */                                                                   \
-  X(Unique) X(Det) X(MaxUnpool) X(RoiAlign) X(TfIdfVectorizer)
+  X(Unique) X(Det) X(MaxUnpool) X(RoiAlign) X(TfIdfVectorizer)                                  \
+  /* nnc's own ops (domain "nnc") */                                                             \
+  X(MSDeformAttn)
 
 enum class OpKind : uint16_t {
 #define NNC_OP_ENUM(name) name,

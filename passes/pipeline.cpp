@@ -17,6 +17,7 @@
 #include "passes/fold_constants.h"
 #include "passes/fold_quantized_ops.h"
 #include "passes/fuse_activations.h"
+#include "passes/fuse_deform_attn.h"
 #include "passes/fuse_gelu.h"
 #include "passes/fuse_group_norm.h"
 #include "passes/fuse_layer_norm.h"
@@ -44,6 +45,7 @@ std::vector<PassInfo> pass_table(std::shared_ptr<const QuantizationTable> quanti
       {"fuse-layer-norm",                 fuse_layer_norm,                  2, "spelled-out LayerNorm -> LayerNormalization"},
       {"fuse-group-norm",                 fuse_group_norm,                  2, "Reshape/InstanceNorm/Reshape/Mul/Add -> GroupNormalization"},
       {"fuse-gelu",                       fuse_gelu,                        2, "spelled-out GELU (erf or tanh form) -> Gelu"},
+      {"fuse-deform-attn",                fuse_deform_attn,                 2, "GridSample-per-level deformable attention -> MSDeformAttn"},
       {"fuse-activations",                fuse_activations,                 2, "bias/residual Add and activation into Conv/Gemm/MatMul"},
       {"merge-siblings",                  merge_siblings,                   2, "sibling Conv/MatMul on one input -> one wider op + Split"},
       {"fold-quantized-ops",              fold_quantized_ops,               2, "DQ -> Conv -> Q into QLinearConv; MaxPool/Concat on 8 bits"},

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/ir_text.h"
 #include "core/limits.h"
@@ -362,6 +363,8 @@ void Importer::convert_node(const onnx::NodeProto& proto, int index, Graph& g, c
   const std::string& domain = proto.domain() == "ai.onnx" ? std::string() : proto.domain();
   int opset = opset_of(domain);
   const OpDef* def = find_onnx_op(domain, proto.op_type());
+  const ForeignName* foreign = nullptr;
+  if (!def) std::tie(def, foreign) = find_foreign_op(domain, proto.op_type());
   if (!def && domain.empty())
     for (const Alias& alias : kAliases)
       if (alias.onnx_name == proto.op_type()) {
@@ -452,6 +455,7 @@ void Importer::convert_node(const onnx::NodeProto& proto, int index, Graph& g, c
     node.inputs[size_t(legacy.input)] = c;
     node.erase_attr(legacy.attr);
   }
+  if (foreign && foreign->adapt) foreign->adapt(node);
   if (def->upgrade) {
     UpgradeContext context{opset, [&](Tensor t) {
                              return g.add_const(g.unique_value_name(name + ".const"), std::move(t));
