@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/limits.h"
 #include "ops/op_def.h"
 
 namespace nnc {
@@ -71,6 +72,13 @@ std::vector<TensorType> infer(InferContext& c) {
     return {{x.dtype, Shape(std::vector<Dim>(size_t(x.rank()), Dim()))}};
   const AxisPads p = axis_pads(c.node, x.rank(), *pads, c.value(3));
   TensorType out = x;
+  // No pad can be larger than the biggest tensor nnc makes; the bound keeps the sums below exact.
+  const int64_t most = int64_t(resource_limits().max_tensor_bytes);
+  for (int d = 0; d < x.rank(); ++d)
+    for (const int64_t v : {p.begin[size_t(d)], p.end[size_t(d)]})
+      if (v < -most || v > most)
+        node_error(c.node, "pads [{}] pads axis {} by {}, beyond the tensor-size limit ({} bytes)",
+                   fmt::join(pads->to_int_vector(), ","), d, v, most);
   for (int d = 0; d < x.rank(); ++d) {
     Dim& dim = out.shape.dims[size_t(d)];
     const int64_t grow = p.begin[size_t(d)] + p.end[size_t(d)];
