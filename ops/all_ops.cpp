@@ -27,6 +27,8 @@ extern const OpDef kEinsum;
 extern const OpDef kConv;
 // ops/conv_transpose.cpp
 extern const OpDef kConvTranspose;
+// ops/deform_conv.cpp
+extern const OpDef kDeformConv;
 // ops/normalization.cpp
 extern const OpDef kBatchNormalization, kInstanceNormalization, kLayerNormalization, kGroupNormalization, kLpNormalization, kMeanVarianceNormalization, kLRN;
 // ops/softmax.cpp
@@ -122,6 +124,8 @@ const OpDef* const kAllOps[] = {
     &kConv,
     // ops/conv_transpose.cpp
     &kConvTranspose,
+    // ops/deform_conv.cpp
+    &kDeformConv,
     // ops/normalization.cpp
     &kBatchNormalization, &kInstanceNormalization, &kLayerNormalization, &kGroupNormalization, &kLpNormalization, &kMeanVarianceNormalization, &kLRN,
     // ops/softmax.cpp

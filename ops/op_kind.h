@@ -23,7 +23,7 @@ namespace nnc {
   X(Greater) X(GreaterOrEqual) X(And) X(Or) X(Xor) X(BitShift) X(BitwiseAnd) X(BitwiseOr)        \
   X(BitwiseXor) X(Max) X(Min) X(Mean) X(Sum) X(Where)                                            \
   /* linear algebra and convolution */                                                           \
-  X(MatMul) X(Gemm) X(Einsum) X(Conv) X(ConvTranspose)                                           \
+  X(MatMul) X(Gemm) X(Einsum) X(Conv) X(ConvTranspose) X(DeformConv)                             \
   /* normalization and softmax */                                                                \
   X(BatchNormalization) X(InstanceNormalization) X(LayerNormalization) X(GroupNormalization)     \
   X(LpNormalization) X(MeanVarianceNormalization) X(LRN) X(Softmax) X(LogSoftmax) X(Hardmax)     \

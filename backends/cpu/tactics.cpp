@@ -14,7 +14,7 @@ extern const Tactic kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes;
 extern const Tactic kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows;
 extern const Tactic kTransposeBlocked, kGridSampleBilinearTaps;
 extern const Tactic kQConvVnniGemm, kQuantizeVectorised, kDequantizeVectorised;
-extern const Tactic kDeformAttnFusedTaps;
+extern const Tactic kDeformAttnFusedTaps, kDeformConvIm2colGemm;
 
 std::span<const Tactic> cpu_tactics() {
   static const Tactic all[] = {
@@ -24,7 +24,8 @@ std::span<const Tactic> cpu_tactics() {
       kGroupNormFusedLanes, kInstanceNormFusedLanes, kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised,
       kHardSigmoidVectorised, kHardSwishVectorised, kTanhVectorised, kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes,
       kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows, kTransposeBlocked,
-      kGridSampleBilinearTaps, kQConvVnniGemm, kQuantizeVectorised, kDequantizeVectorised, kDeformAttnFusedTaps};
+      kGridSampleBilinearTaps, kQConvVnniGemm, kQuantizeVectorised, kDequantizeVectorised, kDeformAttnFusedTaps,
+      kDeformConvIm2colGemm};
   return all;
 }
 

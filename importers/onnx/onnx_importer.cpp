@@ -26,7 +26,7 @@ using namespace onnx_import;
 namespace {
 
 constexpr int kMinOpset = 1;
-constexpr int kMaxOpset = 18;
+constexpr int kMaxOpset = 19;
 constexpr int kMaxIrVersion = 9;
 
 // ONNX op types that are another op under an older name.
@@ -393,7 +393,8 @@ void Importer::convert_node(const onnx::NodeProto& proto, int index, Graph& g, c
       bad_input("{}: output '{}' is already defined (by another node, an initializer or an input)", where, out);
     outputs.push_back(g.add_value(out));
   }
-  if (!def || (def->since_opset > opset)) {
+  // A foreign node's domain has its own versions (mmcv 1): since_opset speaks of ai.onnx's.
+  if (!def || (!foreign && def->since_opset > opset)) {
     UnsupportedOp& u = unsupported_[proto.op_type() + "|" + domain];
     u.op_type = proto.op_type();
     u.domain = domain;
