@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Multi-scale deformable attention: nnc's fused MSDeformAttn against the GridSample
-decomposition it replaces (and ONNX Runtime on that decomposition), in one run.
+decomposition it replaces (and ONNX Runtime on that decomposition), in one run; and
+deformable convolution (DeformConv, opset 19): nnc against ONNX Runtime's own DeformConv.
 
 usage: /usr/bin/python3 bench/deform_attn_bench.py [--threads N] [--rounds R] [--iters N] [SHAPE ...]
 
@@ -14,7 +15,8 @@ all alike) it times
               with its fastest tactic)
   ORT         ONNX Runtime on the same decomposed model
 and prints the median over rounds and the ratios. The three outputs are checked against each
-other first (relative L2 under 1e-5).
+other first (relative L2 under 1e-5). DCN_SHAPES are single DeformConv nodes (modulated, 3x3,
+as in R50-DCN backbones), timed in nnc (tactic deform-conv.im2col-gemm) and ONNX Runtime.
 """
 import argparse
 import os
@@ -47,6 +49,39 @@ SHAPES = {
 }
 
 
+# (C_in, C_out, H, W): DCNv2 3x3 layers of R50-DCN (BEVFormer-base, PETR r50dcn) on one camera.
+DCN_SHAPES = {
+    "dcn_r50_stage3": (256, 256, 32, 88),   # 1408x512 input, stride 16
+    "dcn_r50_stage4": (512, 512, 16, 44),   # stride 32
+}
+
+
+def export_dcn(name):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    C, O, H, W = DCN_SHAPES[name]
+    folder = OUT / name
+    if (folder / "model.onnx").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(0)
+    arrays = {"x": torch.randn(1, C, H, W, generator=g), "offset": torch.randn(1, 18, H, W, generator=g),
+              "mask": torch.sigmoid(torch.randn(1, 9, H, W, generator=g))}
+    for key, t in arrays.items():
+        np.save(folder / f"{key}.npy", t.numpy())
+    weight = (torch.randn(O, C, 3, 3, generator=g) * 0.05).numpy()
+    node = helper.make_node("DeformConv", ["x", "weight", "offset", "bias", "mask"], ["y"], kernel_shape=[3, 3],
+                            pads=[1, 1, 1, 1])
+    inputs = [helper.make_tensor_value_info(k, TensorProto.FLOAT, list(t.shape)) for k, t in arrays.items()]
+    graph = helper.make_graph([node], name, inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, O, H, W])],
+                              [numpy_helper.from_array(weight, "weight"),
+                               numpy_helper.from_array(np.zeros(O, np.float32), "bias")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+    model.ir_version = 9
+    onnx.save(model, folder / "model.onnx")
+    return folder
+
+
 def export(name):
     B, Q, M, D, shapes, P = SHAPES[name]
     folder = OUT / name
@@ -68,7 +103,7 @@ def export(name):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("shapes", nargs="*", default=list(SHAPES))
+    parser.add_argument("shapes", nargs="*", default=list(SHAPES) + list(DCN_SHAPES))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iters", type=int, default=10)
@@ -76,27 +111,30 @@ def main():
     if not NNC.exists():
         sys.exit("bench/deform_attn_bench.py: build/nnc is missing; run tools/build.sh first")
     ort_env = ensure_ort()
-    rows = []
+    rows, dcn_rows = [], []
     for name in args.shapes:
-        folder = export(name)
+        dcn = name in DCN_SHAPES
+        folder = export_dcn(name) if dcn else export(name)
         model = str(folder / "model.onnx")
+        keys = ("x", "offset", "mask") if dcn else ("value", "sampling_locations", "attention_weights")
         inputs = []
-        for key in ("value", "sampling_locations", "attention_weights"):
+        for key in keys:
             inputs += ["--input", f"{key}={folder / (key + '.npy')}"]
         threads = ["--threads", str(args.threads)]
         cache = str(folder / f"t{args.threads}.timing-cache")
-        variants = {"fused": [], "decomposed": ["--disable-pass", "fuse-deform-attn"]}
+        variants = {"fused": []} if dcn else {"fused": [], "decomposed": ["--disable-pass", "fuse-deform-attn"]}
+        output = "y" if dcn else "output"
         with tempfile.TemporaryDirectory() as tmp:
             for variant, extra in variants.items():
                 subprocess.run([str(NNC), "run", model, *inputs, *threads, *extra, "--timing-cache", cache,
                                 "--save-outputs", f"{tmp}/{variant}"], check=True, stdout=subprocess.DEVNULL)
             run_json(["node", str(ROOT / "bench/ort_bench.js"), model, *threads, "--iters", "1", "--warmup", "0",
                       *inputs, "--save-outputs", f"{tmp}/ort"], ort_env)
-            outs = {v: np.load(Path(tmp) / v / "output.npy") for v in ("fused", "decomposed", "ort")}
-        worst = max(rel_l2(outs["fused"], outs["ort"]), rel_l2(outs["decomposed"], outs["ort"]))
+            outs = {v: np.load(Path(tmp) / v / f"{output}.npy") for v in [*variants, "ort"]}
+        worst = max(rel_l2(outs[v], outs["ort"]) for v in variants)
         if worst > 1e-5:
             sys.exit(f"bench/deform_attn_bench.py: {name}: outputs differ by {worst:.2e} relative L2 (limit 1e-5)")
-        medians = {"fused": [], "decomposed": [], "ort": []}
+        medians = {v: [] for v in [*variants, "ort"]}
         for r in range(args.rounds):
             print(f"{name}: round {r + 1}/{args.rounds}", flush=True)
             common = [*threads, "--iters", str(args.iters), "--warmup", "1", *inputs]
@@ -105,7 +143,7 @@ def main():
                                                   *common])["median_ms"])
             medians["ort"].append(run_json(["node", str(ROOT / "bench/ort_bench.js"), model, *common], ort_env)
                                   ["median_ms"])
-        rows.append((name, {k: float(np.median(v)) for k, v in medians.items()}, worst))
+        (dcn_rows if dcn else rows).append((name, {k: float(np.median(v)) for k, v in medians.items()}, worst))
 
     print(f"\n{date.today()}  {cpu_model()}  {args.threads} threads, {args.rounds} rounds x {args.iters} iterations "
           f"(median of round medians, ms)")
@@ -113,6 +151,10 @@ def main():
     for name, m, worst in rows:
         print(f"{name:<26}{m['fused']:>9.2f}{m['decomposed']:>12.2f}{m['ort']:>9.2f}"
               f"{m['decomposed'] / m['fused']:>18.1f}{m['ort'] / m['fused']:>11.1f}")
+    if dcn_rows:
+        print(f"\n{'DeformConv layer':<26}{'nnc':>9}{'ORT':>9}{'nnc/ORT':>10}")
+        for name, m, worst in dcn_rows:
+            print(f"{name:<26}{m['fused']:>9.2f}{m['ort']:>9.2f}{m['fused'] / m['ort']:>10.2f}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,25 @@ namespace {
 
 constexpr int64_t kPositions = 512;  // output positions per column block
 
+// column[p] = mask[p] · Σ_t weight[p][t] · plane[pixel[p][t]] over the four taps of each
+// position. A zero weight reads nothing (a tap outside the image, as the reference kernel
+// skips it); the select keeps the loop branch-free so it vectorises with gathers.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void fill_column(float* __restrict column,
+                                                                                const float* __restrict plane,
+                                                                                const int32_t* __restrict pixel,
+                                                                                const float* __restrict weight,
+                                                                                const float* __restrict mask,
+                                                                                int64_t count) {
+  for (int64_t p = 0; p < count; ++p) {
+    float v = 0;
+    for (int t = 0; t < 4; ++t) {
+      const float w = weight[p * 4 + t], x = plane[pixel[p * 4 + t]];
+      v += w != 0 ? w * x : 0.0f;
+    }
+    column[p] = mask[p] * v;
+  }
+}
+
 class DeformConvKernel final : public NodeKernel {
  public:
   DeformConvKernel(const Graph& g, const Node& node) {
@@ -46,7 +65,7 @@ class DeformConvKernel final : public NodeKernel {
     const int64_t positions = g.out_h * g.out_w, taps = g.kernel_h * g.kernel_w;
     const int64_t block = std::min(kPositions, positions);
     std::vector<float> columns(size_t(g.channels * taps * block));
-    std::vector<int64_t> pixel(size_t(g.offset_group * taps * block * 4));
+    std::vector<int32_t> pixel(size_t(g.offset_group * taps * block * 4));
     std::vector<float> weight(pixel.size());
     std::vector<float> modulation(size_t(g.offset_group * taps * block));
     const float* mask = k.has_input(4) ? k.in(4).data<float>() : nullptr;
@@ -71,7 +90,7 @@ class DeformConvKernel final : public NodeKernel {
                                double(j * g.stride_w - g.pad_left + kw * g.dilation_w) + dx, g.height, g.width, px, wt);
               for (int t = 0; t < 4; ++t) {
                 const size_t at = size_t((row * block + p) * 4 + t);
-                pixel[at] = px[t];
+                pixel[at] = int32_t(px[t]);  // H·W < 2^31: checked in rejects
                 weight[at] = float(wt[t]);
               }
               modulation[size_t(row * block + p)] = float(m);
@@ -85,16 +104,8 @@ class DeformConvKernel final : public NodeKernel {
             const int64_t c = row / taps, tap = row % taps;
             const float* plane = image + c * g.height * g.width;
             const int64_t tap_row = (c / per_offset_group) * taps + tap;
-            const int64_t* px = pixel.data() + tap_row * block * 4;
-            const float* wt = weight.data() + tap_row * block * 4;
-            const float* m = modulation.data() + tap_row * block;
-            float* column = columns.data() + row * block;
-            for (int64_t p = 0; p < count; ++p) {
-              float v = 0;
-              for (int t = 0; t < 4; ++t)
-                if (wt[p * 4 + t] != 0) v += wt[p * 4 + t] * plane[px[p * 4 + t]];
-              column[p] = m[p] * v;  // mask × bilinear read, as the reference (and torchvision) computes it
-            }
+            fill_column(columns.data() + row * block, plane, pixel.data() + tap_row * block * 4,
+                        weight.data() + tap_row * block * 4, modulation.data() + tap_row * block, count);
           }
         });
         for (int64_t grp = 0; grp < group_; ++grp) {
@@ -119,6 +130,8 @@ std::string deform_conv_rejects(const Graph& g, const Node& node) {
   for (int i : {0, 2, 4})
     if (node.has_input(i) && !g.type(node.inputs[size_t(i)]).shape.fully_known()) return "shapes not known";
   if (!constant_input(g, node, 1)) return "weights are not constant";
+  const Dims x = g.type(node.inputs[0]).shape.concrete();
+  if (x[2] * x[3] >= (int64_t(1) << 31)) return "image planes of 2^31 pixels or more";
   if (node.has_input(3) && !constant_input(g, node, 3)) return "bias is not constant";
   return "";
 }
