@@ -58,7 +58,20 @@ Shape matmul_like_shape(const Node& n, const Shape& a, const Shape& b) {
   return Shape(out);
 }
 
-std::vector<TensorType> infer_conv_integer(InferContext& c) { return conv_like_shape(c, 0, 1, DType::I32); }
+// Each given zero point must have the type of the tensor it centres ({zero point, tensor}
+// input pairs): the kernels subtract it as that type's integer (an i64 one overflowed; found by
+// tests/fuzz).
+void check_zero_point_types(InferContext& c, std::initializer_list<std::pair<int, int>> pairs) {
+  for (const auto [zero, tensor] : pairs)
+    if (c.has_input(zero) && c.in(zero).dtype != c.in(tensor).dtype)
+      node_error(c.node, "input {} (zero point) is {} but the tensor it belongs to (input {}) is {}", zero,
+                 dtype_name(c.in(zero).dtype), tensor, dtype_name(c.in(tensor).dtype));
+}
+
+std::vector<TensorType> infer_conv_integer(InferContext& c) {
+  check_zero_point_types(c, {{2, 0}, {3, 1}});
+  return conv_like_shape(c, 0, 1, DType::I32);
+}
 std::vector<TensorType> infer_qlinear_conv(InferContext& c) {
   const Node& n = c.node;
   if (!is_8bit(c.in(7).dtype)) node_error(n, "y_zero_point must be u8 or i8, got {}", dtype_name(c.in(7).dtype));
@@ -93,12 +106,14 @@ void check_column_zero_point(InferContext& c, int zero, int b) {
 std::vector<TensorType> infer_matmul_integer(InferContext& c) {
   if (!is_8bit(c.in(0).dtype) || !is_8bit(c.in(1).dtype))
     node_error(c.node, "inputs must be u8 or i8, got {} and {}", dtype_name(c.in(0).dtype), dtype_name(c.in(1).dtype));
+  check_zero_point_types(c, {{2, 0}, {3, 1}});
   check_column_zero_point(c, 3, 1);
   return {TensorType{DType::I32, matmul_like_shape(c.node, c.in(0).shape, c.in(1).shape)}};
 }
 std::vector<TensorType> infer_qlinear_matmul(InferContext& c) {
   if (!is_8bit(c.in(0).dtype) || !is_8bit(c.in(3).dtype) || !is_8bit(c.in(7).dtype))
     node_error(c.node, "a, b and y_zero_point must be u8 or i8");
+  check_zero_point_types(c, {{2, 0}, {5, 3}});
   check_column_zero_point(c, 5, 3);
   return {TensorType{c.in(7).dtype, matmul_like_shape(c.node, c.in(0).shape, c.in(3).shape)}};
 }
