@@ -463,6 +463,26 @@ void Importer::convert_node(const onnx::NodeProto& proto, int index, Graph& g, c
                            }};
     def->upgrade(node, context);
   }
+  // Attributes older opsets had whose meaning nnc's form of the op already covers.
+  struct RetiredAttr {
+    OpKind op;
+    std::string_view attr;
+    int before;
+  };
+  static constexpr RetiredAttr kRetired[] = {
+      {OpKind::Gemm, "broadcast", 7},  // C broadcasts unidirectionally, as it always does from opset 7
+  };
+  for (const RetiredAttr& r : kRetired)
+    if (node.op == r.op && opset < r.before) node.erase_attr(r.attr);
+  // An attribute the op's schema does not know would be silently ignored, computing something
+  // other than what the file asks for (ONNX Runtime refuses such models too).
+  for (const Attribute& a : node.attrs) {
+    bool known = false;
+    for (const AttrSpec& spec : def->attrs) known |= spec.name == a.name;
+    if (!known)
+      fail(ErrorKind::Unsupported, "{}: attribute '{}' is not one nnc knows for {}; ignoring it could give wrong results",
+           where, a.name, proto.op_type());
+  }
 }
 
 }  // namespace

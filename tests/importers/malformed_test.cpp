@@ -215,6 +215,15 @@ TEST_CASE("importer: shapes that do not broadcast name the node and both shapes"
   expect_import_error(bytes_of(m), ErrorKind::BadInput, "node 'add_1' (Add)");
 }
 
+TEST_CASE("importer: an attribute the op does not have is refused, not ignored") {
+  onnx::ModelProto m = valid_model();
+  onnx::AttributeProto* a = m.mutable_graph()->mutable_node(1)->add_attribute();
+  a->set_name("alpha");  // Relu has none; LeakyRelu's alpha would be silently dropped
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(0.1f);
+  expect_import_error(bytes_of(m), ErrorKind::Unsupported, "node 'relu_2' (Relu, opset 17): attribute 'alpha' is not one nnc knows");
+}
+
 TEST_CASE("importer: an opset newer than nnc knows is refused") {
   onnx::ModelProto m = valid_model();
   m.mutable_opset_import(0)->set_version(99);
