@@ -62,7 +62,7 @@ Shape matmul_like_shape(const Node& n, const Shape& a, const Shape& b) {
 // input pairs): the kernels subtract it as that type's integer (an i64 one overflowed; found by
 // tests/fuzz).
 void check_zero_point_types(InferContext& c, std::initializer_list<std::pair<int, int>> pairs) {
-  for (const auto [zero, tensor] : pairs)
+  for (const auto& [zero, tensor] : pairs)
     if (c.has_input(zero) && c.in(zero).dtype != c.in(tensor).dtype)
       node_error(c.node, "input {} (zero point) is {} but the tensor it belongs to (input {}) is {}", zero,
                  dtype_name(c.in(zero).dtype), tensor, dtype_name(c.in(tensor).dtype));
