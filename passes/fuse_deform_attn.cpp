@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <optional>
 
 #include "ops/interpreter.h"
 #include "ops/op_def.h"
@@ -133,6 +134,9 @@ struct Match {
   ValueId value = kNoValue, locations = kNoValue, weights = kNoValue;
   std::vector<int64_t> height, width;  // per level, in level order
   bool split_heads = false;
+  // Locations or weights that were constants in another layout (a DETR decoder's first layer,
+  // whose queries are learned embeddings): re-laid out here, added to the graph by the pass.
+  std::optional<Tensor> constant_locations, constant_weights;
 };
 
 class Matcher {
@@ -173,8 +177,18 @@ class Matcher {
         return fmt::format("{} samples {} into {}, not [B·M, D, Q, P] = [{}, {}, {}, {}]", describe(*s), to_string(md),
                            shape_text(g_, s->outputs[0]), BM_, D_, Q_, P_);
     }
-    if (std::string why = match_locations(m); !why.empty()) return why;
-    if (std::string why = match_value(m); !why.empty()) return why;
+    const bool constant_grids = std::all_of(samplers_.begin(), samplers_.end(),
+                                            [&](const Node* s) { return g_.const_data(s->inputs[1]) != nullptr; });
+    if (constant_grids) {
+      // No locations tensor to follow back to: each sampler's level is its place in the stack,
+      // B and M come from the value tensor, and the grids are turned into locations.
+      if (std::string why = levels_from_stack_order(); !why.empty()) return why;
+      if (std::string why = match_value(m); !why.empty()) return why;
+      m.constant_locations = locations_from_grids();
+    } else {
+      if (std::string why = match_locations(m); !why.empty()) return why;
+      if (std::string why = match_value(m); !why.empty()) return why;
+    }
     if (std::string why = match_stack(); !why.empty()) return why;
     if (std::string why = match_weights(m); !why.empty()) return why;
     if (std::string why = match_output(reduce_index, m); !why.empty()) return why;
@@ -289,6 +303,40 @@ class Matcher {
     return -1;
   }
 
+  // Constant grids: the level of each sampler is its input position in the stack's Concat.
+  std::string levels_from_stack_order() {
+    level_.assign(samplers_.size(), -1);
+    const Node* merge = uses_.producer_of(g_, samples_);
+    const Node* concat = merge ? uses_.producer_of(g_, merge->inputs[0]) : nullptr;
+    if (!concat || concat->op != OpKind::Concat || int64_t(concat->inputs.size()) != L_)
+      return "the grids are constants and the samples are not stacked by one Concat";
+    for (size_t j = 0; j < concat->inputs.size(); ++j) {
+      const Node* unsqueeze = uses_.producer_of(g_, concat->inputs[j]);
+      for (size_t i = 0; unsqueeze && i < samplers_.size(); ++i)
+        if (unsqueeze->inputs[0] == samplers_[i]->outputs[0]) level_[i] = int64_t(j);
+    }
+    if (std::find(level_.begin(), level_.end(), -1) != level_.end())
+      return "the grids are constants and the samples are not stacked by one Concat";
+    return "";
+  }
+
+  // grid_l [B·M, Q, P, 2] in [-1, 1] -> locations [B, Q, M, L, P, 2] in [0, 1].
+  Tensor locations_from_grids() const {
+    Tensor loc(DType::F32, {B_, Q_, M_, L_, P_, 2});
+    for (size_t i = 0; i < samplers_.size(); ++i) {
+      const float* grid = g_.const_data(samplers_[i]->inputs[1])->data<float>();
+      const int64_t l = level_[i];
+      for (int64_t b = 0; b < B_; ++b)
+        for (int64_t mm = 0; mm < M_; ++mm)
+          for (int64_t q = 0; q < Q_; ++q)
+            for (int64_t p = 0; p < P_; ++p)
+              for (int64_t c = 0; c < 2; ++c)
+                loc.data<float>()[((((b * Q_ + q) * M_ + mm) * L_ + l) * P_ + p) * 2 + c] =
+                    (grid[(((b * M_ + mm) * Q_ + q) * P_ + p) * 2 + c] + 1.0f) / 2.0f;
+    }
+    return loc;
+  }
+
   // The maps: level l of value [B, S, M, D] as [B·M, D, H_l, W_l].
   std::string match_value(Match& m) {
     m.height.assign(size_t(L_), 0);
@@ -301,13 +349,16 @@ class Matcher {
     std::vector<int64_t> start(size_t(L_), 0);
     for (int64_t l = 1; l < L_; ++l) start[size_t(l)] = start[size_t(l - 1)] + m.height[size_t(l - 1)] * m.width[size_t(l - 1)];
     const int64_t S = start.back() + m.height.back() * m.width.back();
+    const bool free_bm = B_ == 0;  // constant grids: B and M are the value tensor's
     std::vector<Path> paths;
     for (const Node* s : samplers_) paths.push_back(follow_back(g_, uses_, s->inputs[0], false));
     const auto candidates = common_candidates(paths, [&](const Dims& d) {
-      return d.size() == 4 && d[0] == B_ && d[1] == S && d[2] == M_ && d[3] == D_;
+      return d.size() == 4 && d[0] * d[2] == BM_ && d[1] == S && d[3] == D_ && (free_bm || (d[0] == B_ && d[2] == M_));
     });
     for (size_t k : candidates) {
       const ValueId value = paths[0].values[k];
+      const Dims vd = g_.type(value).shape.concrete();
+      if (free_bm) B_ = vd[0], M_ = vd[2];
       if (B_ * S * M_ * D_ > kMaxProbe) return "the value tensor is too large to verify (2^25 elements)";
       std::vector<int> nodes;
       for (const Path& p : paths) for (int n : nodes_up_to(p, value)) nodes.push_back(n);
@@ -324,7 +375,10 @@ class Matcher {
                 if (v[((b * M_ + mm) * D_ + d) * H * W + pixel] != source) { ok = false; break; }
               }
       }
-      if (!ok) continue;
+      if (!ok) {
+        if (free_bm) B_ = M_ = 0;
+        continue;
+      }
       m.value = value;
       for (int n : nodes) m.inner.insert(n);
       return "";
@@ -396,6 +450,16 @@ class Matcher {
       if (!ok) continue;
       m.weights = w;
       for (int n : nodes) m.inner.insert(n);
+      return "";
+    }
+    if (const Tensor* a = g_.const_data(weights_in_)) {  // [B·M, 1, Q, L·P] -> [B, Q, M, L, P]
+      Tensor w(DType::F32, {B_, Q_, M_, L_, P_});
+      for (int64_t b = 0; b < B_; ++b)
+        for (int64_t q = 0; q < Q_; ++q)
+          for (int64_t mm = 0; mm < M_; ++mm)
+            for (int64_t lp = 0; lp < L_ * P_; ++lp)
+              w.data<float>()[((b * Q_ + q) * M_ + mm) * L_ * P_ + lp] = a->data<float>()[((b * M_ + mm) * Q_ + q) * L_ * P_ + lp];
+      m.constant_weights = std::move(w);
       return "";
     }
     return fmt::format("the weights are not a relayout of one [B, Q, M, L, P] = [{}, {}, {}, {}, {}] tensor", B_, Q_, M_,
@@ -477,11 +541,16 @@ PassReport fuse_deform_attn(Graph& g) {
     }
     const ValueId shapes_id = g.add_const(g.unique_value_name(base + ".spatial_shapes"), std::move(shapes));
     const ValueId starts_id = g.add_const(g.unique_value_name(base + ".level_start_index"), std::move(starts));
+    if (m.constant_locations)
+      m.locations = g.add_const(g.unique_value_name(base + ".sampling_locations"), std::move(*m.constant_locations));
+    if (m.constant_weights)
+      m.weights = g.add_const(g.unique_value_name(base + ".attention_weights"), std::move(*m.constant_weights));
     Node fused{.op = OpKind::MSDeformAttn, .name = "", .inputs = {m.value, shapes_id, starts_id, m.locations, m.weights},
                .outputs = {}, .attrs = {}, .sources = {}};
     if (m.split_heads) fused.set_attr("split_heads", int64_t{1});
-    report.rewrote(g.nodes[size_t(m.root)], "{} nodes ({} GridSamples) became one MSDeformAttn over {} levels",
-                   m.inner.size() + 1, L, L);
+    report.rewrote(g.nodes[size_t(m.root)], "{} nodes (GridSample x {}) became one MSDeformAttn over {} level{}{}",
+                   m.inner.size() + 1, L, L, L == 1 ? "" : "s",
+                   m.constant_locations || m.constant_weights ? " (constant locations/weights re-laid out)" : "");
     replace_pattern(g, m.root, m.inner, std::move(fused), erase);
   }
   g.erase_nodes(erase);
