@@ -5,7 +5,7 @@ deformable convolution (DeformConv, opset 19): nnc against ONNX Runtime's own De
 
 usage: /usr/bin/python3 bench/deform_attn_bench.py [--threads N] [--rounds R] [--iters N] [SHAPE ...]
 
-SHAPE names one of the attention layers below, at the sizes the published models use. Each is
+SHAPE names one of the attention or convolution layers below, at the sizes the published models use. Each is
 exported from tools/reference/deform_attn.py's `by_grid_sample` (opset 16, one GridSample per
 level) into build/bench/deform_attn/, with inputs drawn as real layers draw them: locations
 in [0, 1] around the map, softmax weights. Per round (interleaved, so the machine's noise hits
@@ -82,7 +82,33 @@ def export_dcn(name):
     return folder
 
 
+# The same stage-3 DCNv2 layer exported as one grid_sample per kernel tap (the form that exports
+# before opset 19), which fuse-deform-conv turns into DeformConv.
+DCN_DECOMPOSED = {"dcn_r50_stage3_decomposed": (256, 256, 32, 88)}
+
+
+def export_dcn_decomposed(name):
+    import deform_conv
+    C, O, H, W = DCN_DECOMPOSED[name]
+    folder = OUT / name
+    if (folder / "model.onnx").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(0)
+    arrays = {"x": torch.randn(1, C, H, W, generator=g), "offset": torch.randn(1, 18, H, W, generator=g),
+              "mask": torch.sigmoid(torch.randn(1, 9, H, W, generator=g))}
+    for key, t in arrays.items():
+        np.save(folder / f"{key}.npy", t.numpy())
+    weight = torch.randn(O, C, 3, 3, generator=g) * 0.05
+    module = deform_conv.Decomposed(weight, torch.zeros(O), (1, 1), (1, 1), (1, 1))
+    torch.onnx.export(module, tuple(arrays.values()), str(folder / "model.onnx"), opset_version=16,
+                      input_names=list(arrays), output_names=["y"])
+    return folder
+
+
 def export(name):
+    if name in DCN_DECOMPOSED:
+        return export_dcn_decomposed(name)
     B, Q, M, D, shapes, P = SHAPES[name]
     folder = OUT / name
     if (folder / "model.onnx").exists():
@@ -103,7 +129,7 @@ def export(name):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("shapes", nargs="*", default=list(SHAPES) + list(DCN_SHAPES))
+    parser.add_argument("shapes", nargs="*", default=list(SHAPES) + list(DCN_DECOMPOSED) + list(DCN_SHAPES))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iters", type=int, default=10)
@@ -116,14 +142,16 @@ def main():
         dcn = name in DCN_SHAPES
         folder = export_dcn(name) if dcn else export(name)
         model = str(folder / "model.onnx")
-        keys = ("x", "offset", "mask") if dcn else ("value", "sampling_locations", "attention_weights")
+        decomposed_dcn = name in DCN_DECOMPOSED
+        keys = ("x", "offset", "mask") if dcn or decomposed_dcn else ("value", "sampling_locations", "attention_weights")
         inputs = []
         for key in keys:
             inputs += ["--input", f"{key}={folder / (key + '.npy')}"]
         threads = ["--threads", str(args.threads)]
         cache = str(folder / f"t{args.threads}.timing-cache")
-        variants = {"fused": []} if dcn else {"fused": [], "decomposed": ["--disable-pass", "fuse-deform-attn"]}
-        output = "y" if dcn else "output"
+        fusing_pass = "fuse-deform-conv" if decomposed_dcn else "fuse-deform-attn"
+        variants = {"fused": []} if dcn else {"fused": [], "decomposed": ["--disable-pass", fusing_pass]}
+        output = "y" if dcn or decomposed_dcn else "output"
         with tempfile.TemporaryDirectory() as tmp:
             for variant, extra in variants.items():
                 subprocess.run([str(NNC), "run", model, *inputs, *threads, *extra, "--timing-cache", cache,

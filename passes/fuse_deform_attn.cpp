@@ -31,8 +31,8 @@
 #include <numeric>
 #include <optional>
 
-#include "ops/interpreter.h"
 #include "ops/op_def.h"
+#include "passes/index_probe.h"
 #include "passes/rewrite_util.h"
 
 namespace nnc {
@@ -41,16 +41,6 @@ namespace {
 constexpr int64_t kExactInF32 = int64_t(1) << 24;  // f32 probes are exact below this
 constexpr int64_t kMaxProbe = int64_t(1) << 25;     // elements a probe may hold (256 MiB in i64)
 constexpr size_t kMaxPath = 24;                     // nodes followed back from one operand
-
-bool is_relayout(OpKind op) {
-  switch (op) {
-    case OpKind::Reshape: case OpKind::Transpose: case OpKind::Squeeze: case OpKind::Unsqueeze:
-    case OpKind::Flatten: case OpKind::Identity: case OpKind::Split: case OpKind::Slice: case OpKind::Gather:
-      return true;
-    default:
-      return false;
-  }
-}
 
 bool is_scalar_affine(const Graph& g, const Node& n) {
   if (n.op != OpKind::Mul && n.op != OpKind::Add && n.op != OpKind::Sub && n.op != OpKind::Div) return false;
@@ -89,37 +79,7 @@ Path follow_back(const Graph& g, const Uses& uses, ValueId start, bool allow_aff
   return path;
 }
 
-// A tensor holding its own flat element indices. Pure relayouts are probed in i64 (exact at
-// any size); the grid's path has f32 arithmetic (2x − 1), so it is probed in f32.
-Tensor iota(const Dims& dims, DType dtype = DType::I64) {
-  Tensor t(dtype, dims);
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    if (dtype == DType::F32) t.data<float>()[i] = float(i);
-    else t.data<int64_t>()[i] = i;
-  }
-  return t;
-}
-
 int64_t element_count(const Dims& d) { return std::accumulate(d.begin(), d.end(), int64_t{1}, std::multiplies<>()); }
-
-// Runs `nodes` (any order; executed in graph order) given values for their dynamic inputs.
-std::map<ValueId, Tensor> run_nodes(const Graph& g, std::vector<int> nodes, std::map<ValueId, Tensor> known) {
-  std::sort(nodes.begin(), nodes.end());
-  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
-  for (int index : nodes) {
-    const Node& n = g.nodes[size_t(index)];
-    std::vector<const Tensor*> inputs;
-    for (ValueId v : n.inputs) {
-      if (v == kNoValue) inputs.push_back(nullptr);
-      else if (const Tensor* c = g.const_data(v)) inputs.push_back(c);
-      else inputs.push_back(&known.at(v));
-    }
-    std::vector<Tensor> outputs = run_node(n, inputs, g.opset);
-    for (size_t i = 0; i < outputs.size(); ++i)
-      if (n.outputs[i] != kNoValue) known[n.outputs[i]] = std::move(outputs[i]);
-  }
-  return known;
-}
 
 std::string shape_text(const Graph& g, ValueId v) { return to_string(g.type(v).shape.concrete()); }
 

@@ -18,6 +18,7 @@
 #include "passes/fold_quantized_ops.h"
 #include "passes/fuse_activations.h"
 #include "passes/fuse_deform_attn.h"
+#include "passes/fuse_deform_conv.h"
 #include "passes/fuse_gelu.h"
 #include "passes/fuse_group_norm.h"
 #include "passes/fuse_layer_norm.h"
@@ -46,6 +47,7 @@ std::vector<PassInfo> pass_table(std::shared_ptr<const QuantizationTable> quanti
       {"fuse-group-norm",                 fuse_group_norm,                  2, "Reshape/InstanceNorm/Reshape/Mul/Add -> GroupNormalization"},
       {"fuse-gelu",                       fuse_gelu,                        2, "spelled-out GELU (erf or tanh form) -> Gelu"},
       {"fuse-deform-attn",                fuse_deform_attn,                 2, "GridSample-per-level deformable attention -> MSDeformAttn"},
+      {"fuse-deform-conv",                fuse_deform_conv,                 2, "GridSample-per-tap deformable convolution -> DeformConv"},
       {"fuse-activations",                fuse_activations,                 2, "bias/residual Add and activation into Conv/Gemm/MatMul"},
       {"merge-siblings",                  merge_siblings,                   2, "sibling Conv/MatMul on one input -> one wider op + Split"},
       {"fold-quantized-ops",              fold_quantized_ops,               2, "DQ -> Conv -> Q into QLinearConv; MaxPool/Concat on 8 bits"},

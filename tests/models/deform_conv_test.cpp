@@ -114,3 +114,62 @@ return %y
   CHECK(error_of("1,18,6,6", "1,9,6,6", "group=3").find("not divisible by group=3") != std::string::npos);
   CHECK(error_of("1,18,6,6", "1,9,6,6", "group=0").find("group = 0") != std::string::npos);
 }
+
+TEST_CASE("deformable conv: the GridSample-per-tap export becomes one DeformConv (fuse-deform-conv)") {
+  const fs::path dir = kCases / "decomposable";
+  for (const int level : {0, 2}) {
+    LoadOptions options;
+    options.passes.level = level;
+    const Model model = load_model(dir / "decomposed.onnx", options);
+    int deform = 0, samplers = 0;
+    const Node* fused = nullptr;
+    for (const Node& n : model.graph().nodes) {
+      deform += n.op == OpKind::DeformConv;
+      samplers += n.op == OpKind::GridSample;
+      if (n.op == OpKind::DeformConv) fused = &n;
+    }
+    CHECK(deform == (level == 2 ? 1 : 0));
+    CHECK(samplers == (level == 2 ? 0 : 9));
+    if (fused) {  // the geometry read off the grids: torchvision's stride (2, 1), padding (2, 1), dilation (2, 1)
+      CHECK(attr_ints(*fused, "strides") == std::vector<int64_t>{2, 1});
+      CHECK(attr_ints(*fused, "dilations") == std::vector<int64_t>{2, 1});
+      CHECK(attr_ints(*fused, "pads")[0] == 2);
+      CHECK(attr_ints(*fused, "pads")[1] == 1);
+      CHECK(attr_ints(*fused, "kernel_shape") == std::vector<int64_t>{3, 3});
+    }
+    check_against_torchvision(Session(model).run(case_inputs(dir)).at("y"), dir,
+                              fmt::format("decomposable decomposed.onnx -O{}", level));
+  }
+}
+
+TEST_CASE("deformable conv: GridSamples that are not a convolution window stay as they are") {
+  // Two taps sampled at grids given from outside: nothing ties them to a window and an offset.
+  Graph g = nnc::testing::parse_typed(R"(
+graph warp opset=16
+input  %x      f32[1,3,6,6]
+input  %grid0  f32[1,6,6,2]
+input  %grid1  f32[1,6,6,2]
+const  @axis   i64[1]         [2]
+const  @shape  i64[4]         [1, 6, 6, 6]
+const  @w      f32[4,6,1,1]   fill(0.25)
+%s0    f32[1,3,6,6]    = GridSample %x, %grid0  align_corners=1
+%s1    f32[1,3,6,6]    = GridSample %x, %grid1  align_corners=1
+%u0    f32[1,3,1,6,6]  = Unsqueeze %s0, @axis
+%u1    f32[1,3,1,6,6]  = Unsqueeze %s1, @axis
+%cat   f32[1,3,2,6,6]  = Concat %u0, %u1  axis=2
+%cols  f32[1,6,6,6]    = Reshape %cat, @shape
+%y     f32[1,4,6,6]    = Conv %cols, @w
+return %y
+)");
+  PipelineOptions passes;
+  passes.explain = "fuse-deform-conv";
+  const PipelineResult result = run_pipeline(g, passes);
+  int samplers = 0;
+  for (const Node& n : g.nodes) samplers += n.op == OpKind::GridSample;
+  CHECK(samplers == 2);
+  bool refused = false;
+  for (const PassReport& r : result.reports)
+    for (const std::string& note : r.notes())
+      refused |= r.pass() == "fuse-deform-conv" && note.find("the grids are not base pixels plus") != std::string::npos;
+  CHECK(refused);
+}

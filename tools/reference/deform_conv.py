@@ -9,6 +9,10 @@ Each case folder holds x.npy, offset.npy, mask.npy (when modulated), output.npy
 the weight and bias as initializers:
   onnx.onnx   ONNX's DeformConv (opset 19)
   mmcv.onnx   mmcv::MMCVModulatedDeformConv2d, as mmcv's symbolic writes it (modulated cases)
+  decomposed.onnx  torch.onnx.export (opset 16) of DCNv2 as one grid_sample per kernel tap, times
+                   the mask, taps stacked in im2col order, a 1x1 convolution (shared/MODELS.md,
+                   "DCNv2 rewrite"); the form fuse-deform-conv turns back into DeformConv
+                   (cases with one offset group)
 Before anything is written, torchvision's output is checked against a second formulation:
 one grid_sample(align_corners=True, zeros) per kernel tap in float64, times the mask, then a
 1x1 convolution of the taps (shared/MODELS.md, "DCNv2 rewrite").
@@ -61,6 +65,39 @@ def by_grid_sample(x, offset, mask, weight, bias, stride, padding, dilation):
     return out
 
 
+class Decomposed(torch.nn.Module):
+    """DCNv2 as exporters can write it: grid_sample per kernel tap (align_corners=True, pixel
+    coordinates normalised by size - 1), times the mask, stacked channel-major, 1x1 conv."""
+
+    def __init__(self, weight, bias, stride, padding, dilation):
+        super().__init__()
+        self.k = weight.shape[2:]
+        self.conv = torch.nn.Conv2d(weight.shape[1] * self.k[0] * self.k[1], weight.shape[0], 1, bias=bias is not None)
+        with torch.no_grad():
+            self.conv.weight.copy_(weight.reshape(weight.shape[0], -1, 1, 1))
+            if bias is not None:
+                self.conv.bias.copy_(bias)
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+
+    def forward(self, x, offset, mask):
+        N, C, H, W = x.shape
+        oH, oW = offset.shape[2:]
+        kh, kw = self.k
+        ys = (torch.arange(oH) * self.stride[0] - self.padding[0]).float().view(1, oH, 1)
+        xs = (torch.arange(oW) * self.stride[1] - self.padding[1]).float().view(1, 1, oW)
+        taps = []
+        for i in range(kh):
+            for j in range(kw):
+                t = i * kw + j
+                py = ys + i * self.dilation[0] + offset[:, 2 * t]
+                px = xs + j * self.dilation[1] + offset[:, 2 * t + 1]
+                grid = torch.stack([2 * px / (W - 1) - 1, 2 * py / (H - 1) - 1], -1)
+                sampled = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+                taps.append(sampled * mask[:, t:t + 1])
+        cols = torch.stack(taps, 2).reshape(N, C * kh * kw, oH, oW)
+        return self.conv(cols)
+
+
 CASES = {
     # DCNv2 as in R50-DCN: 3x3, pad 1, two offset groups, large offsets (taps far outside)
     "modulated": dict(N=2, C=6, H=9, W=11, oC=8, k=(3, 3), stride=(1, 1), padding=(1, 1), dilation=(1, 1),
@@ -68,6 +105,9 @@ CASES = {
     # DCNv1 (no mask), strided, dilated, grouped, a non-square kernel, no bias
     "strided_grouped": dict(N=1, C=8, H=12, W=7, oC=6, k=(3, 2), stride=(2, 1), padding=(1, 0), dilation=(2, 1),
                             groups=2, offset_groups=4, modulated=False, bias=False, offset_scale=1.0, seed=2),
+    # one offset group, so it can also be written with grid_sample (decomposed.onnx); strided, dilated
+    "decomposable": dict(N=1, C=5, H=10, W=9, oC=7, k=(3, 3), stride=(2, 1), padding=(2, 1), dilation=(2, 1),
+                         groups=1, offset_groups=1, modulated=True, bias=True, offset_scale=1.5, seed=3),
 }
 
 
@@ -123,6 +163,10 @@ def write_case(name, N, C, H, W, oC, k, stride, padding, dilation, groups, offse
                                   opset_imports=[helper.make_opsetid("", 16), helper.make_opsetid("mmcv", 1)],
                                   producer_name="tools/reference/deform_conv.py")
         onnx.save(model, folder / "mmcv.onnx")
+    if modulated and offset_groups == 1 and groups == 1:
+        torch.onnx.export(Decomposed(weight, b, stride, padding, dilation), (x, offset, mask),
+                          str(folder / "decomposed.onnx"), opset_version=16, input_names=["x", "offset", "mask"],
+                          output_names=["y"])
     print(f"{name}: x {list(x.shape)} weight {list(weight.shape)} -> {list(out.shape)}; "
           f"torchvision vs grid_sample rel L2 {err:.2e}")
 
