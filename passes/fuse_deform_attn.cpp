@@ -482,7 +482,13 @@ PassReport fuse_deform_attn(Graph& g) {
     if (erase[size_t(index)]) continue;
     Match m;
     Matcher matcher(g, uses);
-    if (const std::string why = matcher.match(index, m); !why.empty()) {
+    std::string why;
+    try {
+      why = matcher.match(index, m);
+    } catch (const Error& e) {  // a probe the graph's own ops could not run: do not fuse
+      why = std::string("probing it failed: ") + e.what();
+    }
+    if (!why.empty()) {
       report.refused(g.nodes[size_t(index)], "looks like deformable attention written with GridSample, but {}", why);
       continue;
     }

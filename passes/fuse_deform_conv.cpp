@@ -360,7 +360,13 @@ PassReport fuse_deform_conv(Graph& g) {
     if (conv.op != OpKind::Conv || erase[i] || g.type(conv.outputs[0]).dtype != DType::F32) continue;
     Match m;
     Matcher matcher(g, uses);
-    if (const std::string why = matcher.match(int(i), m); !why.empty()) {
+    std::string why;
+    try {
+      why = matcher.match(int(i), m);
+    } catch (const Error& e) {  // a probe the graph's own ops could not run: do not fuse
+      why = std::string("probing it failed: ") + e.what();
+    }
+    if (!why.empty()) {
       report.refused(conv, "looks like deformable convolution written with GridSample, but {}", why);
       continue;
     }
