@@ -34,7 +34,7 @@ void expect_dim(const Node& n, const Dim& actual, int64_t expected, std::string_
 
 std::vector<TensorType> infer(InferContext& c) {
   const Node& n = c.node;
-  const TensorType &x = c.in(0), &w = c.in(1), &offset = c.in(2);
+  const TensorType &x = c.in(0), &w = c.in(1);
   for (int i = 0; i < 5; ++i)
     if (c.has_input(i)) expect_dtype(n, i, c.in(i).dtype, {DType::F32});
   const int64_t group = attr_int(n, "group"), offset_group = attr_int(n, "offset_group");
@@ -78,7 +78,6 @@ std::vector<TensorType> infer(InferContext& c) {
     if (b.shape.rank_known && (b.rank() != 1 || (b.shape.dims[0].known() && b.shape.dims[0].value != wd[0])))
       node_error(n, "bias has shape {} but the weight has {} output channels", to_string(b.shape), wd[0]);
   }
-  (void)offset;
   return {TensorType{DType::F32, Shape(std::move(out))}};
 }
 

@@ -116,7 +116,7 @@ class Matcher {
       samplers_.clear();
       if (collect_stack(samples_)) break;
     }
-    if (samplers_.empty()) return "";
+    if (samplers_.empty() || !g_.type(samples_).shape.fully_known() || g_.type(samples_).rank() != 4) return "";
     // From here on it is the pattern's skeleton; refusals say why.
     const Dims x = g_.type(samples_).shape.concrete();  // [B·M, D, Q, L·P]
     if (!reduces_last_axis(reduce)) return "the ReduceSum is not over the stacked samples' last axis";
