@@ -24,6 +24,7 @@ struct Config {
   std::map<std::vector<int64_t>, int64_t> columns;  // n-gram -> output column
   std::vector<float> weights;                      // per column, empty: all 1
   int64_t width = 0;                               // output columns
+  int64_t longest = 0;                             // the pool's longest n-gram
 };
 
 Config config_of(const Node& n) {
@@ -51,6 +52,7 @@ Config config_of(const Node& n) {
       c.columns[std::vector<int64_t>(pool.begin() + at, pool.begin() + at + int64_t(length))] = indexes[ngram];
     }
   }
+  c.longest = int64_t(starts.size());
   for (int64_t index : indexes) {
     // The largest index sets the output's width: keep it within what one f32 row may hold.
     if (index < 0 || uint64_t(index) >= resource_limits().max_tensor_bytes / sizeof(float))
@@ -85,9 +87,13 @@ void reference(KernelContext& k) {
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t* row = tokens.data() + r * length;
     float* counts = out + r * c.width;
-    for (int64_t n = c.min_n; n <= c.max_n; ++n)
-      for (int64_t skip = 0; skip <= (n == 1 ? 0 : c.max_skip); ++skip) {
+    // No n-gram is longer than the row or the pool's longest, and no skip wider than the row:
+    // the attributes' word alone (max_gram_length, max_skip_count up to 2^63) must not set the
+    // work (found by tests/fuzz).
+    for (int64_t n = c.min_n; n <= std::min({c.max_n, length, c.longest}); ++n)
+      for (int64_t skip = 0; skip <= (n == 1 ? 0 : std::min(c.max_skip, length)); ++skip) {
         const int64_t span = (n - 1) * (skip + 1);  // distance from the first token to the last
+        if (span >= length) break;                  // grows with skip: no window fits any more
         for (int64_t i = 0; i + span < length; ++i) {
           gram.clear();
           for (int64_t j = 0; j < n; ++j) gram.push_back(row[i + j * (skip + 1)]);
