@@ -9,15 +9,7 @@
 
 #include "core/limits.h"
 
-#define STB_IMAGE_IMPLEMENTATION
-// Only the formats nnc documents: every decoder compiled in is attack surface for a hostile file
-// (stb_image's GIF, PSD, HDR and PIC readers have had the most bugs).
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_BMP
-#define STBI_ONLY_PNM
-#define STBI_NO_STDIO_WARNINGS
-#define STB_IMAGE_WRITE_IMPLEMENTATION
+// stb_image is compiled in models/stb_image_impl.cpp (with the formats nnc reads).
 #include <stb_image.h>
 #include <stb_image_write.h>
 
