@@ -23,7 +23,10 @@
 // receive exactly value[b, start_l + h·W_l + w, m, d] and 2·locations − 1, the stack exactly the
 // L·P samples in level order, the product exactly attention_weights[b, q, m, l, p], and the
 // output path exactly out[b, q, m·D + d]. Anything else is left alone, with the reason in the
-// pass report. Probes run in f32, exact for indices below 2^24, so larger tensors are refused.
+// pass report. Relayouts are probed in i64 (exact; tensors over 2^25 elements are refused to
+// bound the memory), the grid's 2x − 1 in f32 (exact below 2^24 locations). The usual stacking
+// (Unsqueeze, Concat, Reshape) is matched by structure instead: it is the largest tensor. Grids
+// and weights that folded to constants are re-laid out into the op's form directly.
 #include "passes/fuse_deform_attn.h"
 
 #include <algorithm>
