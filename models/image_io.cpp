@@ -1,6 +1,7 @@
 #include "models/image_io.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -43,10 +44,21 @@ void check_jpeg_huffman_tables(std::string_view bytes, const std::string& what) 
   }
 }
 
-// stb_image 2.27 copies a PNG's first IDAT chunk with memcpy from a null buffer when that chunk
-// is empty (undefined behaviour; found by tests/fuzz). An empty IDAT adds no data, so such
-// chunks are dropped from a copy of the file, which stb then reads; `storage` holds that copy.
-std::string_view without_empty_png_idat_chunks(std::string_view bytes, std::string& storage) {
+// A PNG chunk type for an error message: its four letters, or their hex if not letters.
+std::string printable_chunk_type(std::string_view type) {
+  for (char ch : type)
+    if (!std::isalpha(uint8_t(ch))) return fmt::format("{:02x}{:02x}{:02x}{:02x}", uint8_t(type[0]), uint8_t(type[1]),
+                                                       uint8_t(type[2]), uint8_t(type[3]));
+  return std::string(type);
+}
+
+// Two guards for stb_image 2.27's PNG reader (both found by tests/fuzz):
+//  * it copies a PNG's first IDAT chunk with memcpy from a null buffer when that chunk is empty
+//    (undefined behaviour). An empty IDAT adds no data, so such chunks are dropped from a copy of
+//    the file, which stb then reads; `storage` holds that copy.
+//  * it grows its buffer to a chunk's declared length before reading the chunk, so a few bytes
+//    declaring a 2 GiB IDAT allocate 2 GiB. A chunk longer than the rest of the file is refused.
+std::string_view checked_png_chunks(std::string_view bytes, std::string& storage, const std::string& what) {
   static constexpr std::string_view kSignature = "\x89PNG\r\n\x1a\n";
   if (bytes.substr(0, kSignature.size()) != kSignature) return bytes;
   const auto read_u32 = [&](size_t at) {
@@ -61,7 +73,10 @@ std::string_view without_empty_png_idat_chunks(std::string_view bytes, std::stri
       kept.emplace_back(kept_from, at);
       kept_from = std::min(at + 12, bytes.size());
     }
-    if (at + 12 > bytes.size() || length > bytes.size() - at - 12) break;  // truncated: stb reports it
+    if (at + 12 > bytes.size()) break;  // a cut-off chunk header: stb reports the truncation
+    if (length > bytes.size() - at - 12)
+      bad_input("{}: PNG chunk '{}' declares {} bytes but only {} remain in the file (truncated or corrupt)", what,
+                printable_chunk_type(bytes.substr(at + 4, 4)), length, bytes.size() - at - 12);
     at += 12 + size_t(length);
   }
   if (kept.empty()) return bytes;
@@ -144,7 +159,7 @@ Image decode_image(std::string_view file_bytes, const std::string& what) {
   if (file_bytes.empty()) bad_input("{}: the image file is empty", what);
   if (file_bytes.size() > (size_t(1) << 31) - 1) bad_input("{}: image file is over 2 GiB", what);
   std::string cleaned;
-  const std::string_view bytes = without_empty_png_idat_chunks(file_bytes, cleaned);
+  const std::string_view bytes = checked_png_chunks(file_bytes, cleaned, what);
   // stb takes any file starting with FF (fill bytes, then the D8 of start-of-image) for a JPEG.
   if (uint8_t(bytes[0]) == 0xFF) check_jpeg_huffman_tables(bytes, what);
   const std::optional<PnmHeader> pnm_header = read_pnm_header(bytes, what);

@@ -3,6 +3,8 @@
 // handling, never a crash or a huge allocation. Runs under the sanitizers (label malformed).
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include <filesystem>
 
 #include "core/error.h"
@@ -95,6 +97,23 @@ TEST_CASE("images: 8- and 16-bit PGM and PPM files read as the PNGs they were ma
 TEST_CASE("images: a PNG whose first IDAT chunk is empty reads like the same PNG without it") {
   // Legal PNG; stb_image 2.27 memcpy'd from a null buffer on it (found by tests/fuzz).
   CHECK(read_image(kImages / "empty_idat_rgb_96x64.png").pixels == read_image(kImages / "rgb_96x64.png").pixels);
+}
+
+TEST_CASE("images: a PNG chunk declaring more bytes than the file holds is refused before stb allocates them") {
+  // stb_image 2.27 grows its IDAT buffer to the declared length first: 2 GiB for a few bytes
+  // (found by tests/fuzz).
+  std::ifstream in(kImages / "rgb_96x64.png", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t idat = bytes.find("IDAT");
+  REQUIRE(idat != std::string::npos);
+  for (int i = 0; i < 4; ++i) bytes[idat - 4 + size_t(i)] = i == 0 ? '\x7f' : '\xff';
+  try {
+    decode_image(bytes, "huge_idat.png");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::BadInput);
+    CHECK(std::string(e.what()).find("huge_idat.png: PNG chunk 'IDAT' declares 2147483647 bytes") != std::string::npos);
+  }
 }
 
 TEST_CASE("images: a 1x1 image resizes to any size and back") {
