@@ -182,10 +182,13 @@ void lower_to_scale_shift(Graph& g, size_t index, const Affine& f) {
   const int rank = g.type(bn.inputs[0]).rank();
   Dims dims(size_t(std::max(rank - 1, 1)), 1);
   dims[0] = int64_t(f.scale.size());
+  // The constants take the input's float type (f16, f64 ...): Mul and Add want equal types
+  // (an f16 BatchNorm met f32 constants; found by tests/fuzz).
+  const DType dtype = g.type(bn.inputs[0]).dtype;
   auto make = [&](const std::vector<double>& v, const std::string& suffix) {
     Tensor t(DType::F32, dims);
     for (size_t k = 0; k < v.size(); ++k) t.data<float>()[k] = float(v[k]);
-    return g.add_const(g.unique_value_name(bn.name + suffix), std::move(t));
+    return g.add_const(g.unique_value_name(bn.name + suffix), dtype == DType::F32 ? std::move(t) : t.cast(dtype));
   };
   const ValueId scale = make(f.scale, ".scale"), shift = make(f.shift, ".shift");
   const ValueId scaled = g.add_value(g.unique_value_name(bn.name + ".scaled"), g.type(bn.outputs[0]));

@@ -62,7 +62,8 @@ gather_seeds() {  # $1 target, $2 folder
   [ -n "$(ls -A "$dir")" ] && return 0  # gathered before
   case "$name" in
     onnx_import|onnx_model)
-      find "$testdata" tests/data/golden -name '*.onnx' -size -64k 2>/dev/null | sort | while read -r f; do
+      find "$testdata" tests/data/golden tests/data/deform_attn tests/data/deform_conv -name '*.onnx' -size -64k 2>/dev/null |
+        sort | while read -r f; do
         cp "$f" "$dir/$(echo "$f" | sha1sum | cut -c1-16).onnx"; done ;;
     tensor_proto)
       find "$testdata" -name '*.pb' -size -16k 2>/dev/null | sort | sed -n 1,400p | while read -r f; do
