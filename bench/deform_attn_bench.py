@@ -56,6 +56,16 @@ DCN_SHAPES = {
 }
 
 
+def dcn_inputs(folder, C, H, W):
+    """Seeded x, offset and mask of a 3x3 DCNv2 layer, saved as .npy; returns the generator too."""
+    g = torch.Generator().manual_seed(0)
+    arrays = {"x": torch.randn(1, C, H, W, generator=g), "offset": torch.randn(1, 18, H, W, generator=g),
+              "mask": torch.sigmoid(torch.randn(1, 9, H, W, generator=g))}
+    for key, t in arrays.items():
+        np.save(folder / f"{key}.npy", t.numpy())
+    return g, arrays
+
+
 def export_dcn(name):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -64,11 +74,7 @@ def export_dcn(name):
     if (folder / "model.onnx").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    g = torch.Generator().manual_seed(0)
-    arrays = {"x": torch.randn(1, C, H, W, generator=g), "offset": torch.randn(1, 18, H, W, generator=g),
-              "mask": torch.sigmoid(torch.randn(1, 9, H, W, generator=g))}
-    for key, t in arrays.items():
-        np.save(folder / f"{key}.npy", t.numpy())
+    g, arrays = dcn_inputs(folder, C, H, W)
     weight = (torch.randn(O, C, 3, 3, generator=g) * 0.05).numpy()
     node = helper.make_node("DeformConv", ["x", "weight", "offset", "bias", "mask"], ["y"], kernel_shape=[3, 3],
                             pads=[1, 1, 1, 1])
@@ -94,11 +100,7 @@ def export_dcn_decomposed(name):
     if (folder / "model.onnx").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    g = torch.Generator().manual_seed(0)
-    arrays = {"x": torch.randn(1, C, H, W, generator=g), "offset": torch.randn(1, 18, H, W, generator=g),
-              "mask": torch.sigmoid(torch.randn(1, 9, H, W, generator=g))}
-    for key, t in arrays.items():
-        np.save(folder / f"{key}.npy", t.numpy())
+    g, arrays = dcn_inputs(folder, C, H, W)
     weight = torch.randn(O, C, 3, 3, generator=g) * 0.05
     module = deform_conv.Decomposed(weight, torch.zeros(O), (1, 1), (1, 1), (1, 1))
     torch.onnx.export(module, tuple(arrays.values()), str(folder / "model.onnx"), opset_version=16,

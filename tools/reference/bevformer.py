@@ -172,6 +172,18 @@ class BEVFormerTiny(nn.Module):
         return bev, torch.stack(scores), torch.stack(boxes)
 
 
+def calibrate_backbone(model):
+    """BN statistics of a random batch, then a random affine, so BN folding has work to do."""
+    with torch.no_grad():
+        model.train()
+        model.backbone(torch.randn(12, 3, 64, 160))
+        model.eval()
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+
+
 def host_inputs(seed):
     """What the host computes for one frame of a synthetic six-camera rig (MODELS.md section 3)."""
     g = torch.Generator().manual_seed(seed)
@@ -202,14 +214,7 @@ def host_inputs(seed):
 def main():
     torch.manual_seed(0)
     model = BEVFormerTiny().eval()
-    with torch.no_grad():  # BN statistics of a real batch, then random affine, so folding has work
-        model.train()
-        model.backbone(torch.randn(12, 3, 64, 160))
-        model.eval()
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
+    calibrate_backbone(model)
     inputs = host_inputs(seed=1)
     with torch.no_grad():
         outputs = model(*inputs.values())
