@@ -45,11 +45,6 @@ constexpr int64_t kExactInF32 = int64_t(1) << 24;  // f32 probes are exact below
 constexpr int64_t kMaxProbe = int64_t(1) << 25;     // elements a probe may hold (256 MiB in i64)
 constexpr size_t kMaxPath = 24;                     // nodes followed back from one operand
 
-bool is_scalar_affine(const Graph& g, const Node& n) {
-  if (n.op != OpKind::Mul && n.op != OpKind::Add && n.op != OpKind::Sub && n.op != OpKind::Div) return false;
-  return scalar_constant(g, n.inputs[0]).has_value() != scalar_constant(g, n.inputs[1]).has_value();
-}
-
 // The one input of `n` that is not a constant, or kNoValue if there are none or several.
 ValueId sole_dynamic_input(const Graph& g, const Node& n) {
   ValueId found = kNoValue;
@@ -73,7 +68,7 @@ Path follow_back(const Graph& g, const Uses& uses, ValueId start, bool allow_aff
     const int index = uses.producer_index(path.values.back());
     if (index < 0) break;
     const Node& n = g.nodes[size_t(index)];
-    if (!is_relayout(n.op) && !(allow_affine && is_scalar_affine(g, n))) break;
+    if (!is_relayout(n.op) && !(allow_affine && is_arithmetic_with_constant(g, n, /*scalar_only=*/true))) break;
     const ValueId in = sole_dynamic_input(g, n);
     if (in == kNoValue) break;
     path.nodes.push_back(index);

@@ -34,11 +34,6 @@ constexpr size_t kMaxRegion = 400;               // nodes followed back from the
 constexpr int64_t kMaxProbe = int64_t(1) << 25;  // elements a probe may hold
 constexpr int64_t kExactOffsets = int64_t(1) << 20;  // offset indices that f32 grid arithmetic resolves
 
-bool is_elementwise_with_constant(const Graph& g, const Node& n) {
-  if (n.op != OpKind::Mul && n.op != OpKind::Add && n.op != OpKind::Sub && n.op != OpKind::Div) return false;
-  return (g.const_data(n.inputs[0]) != nullptr) != (g.const_data(n.inputs[1]) != nullptr);
-}
-
 // Nodes between `starts` and `stop` (exclusive), walking producers through `allowed` nodes;
 // false if a path leaves through anything else (a graph input, another op) before `stop`.
 // With stop = kNoValue it explores instead: every `allowed` node upstream, leaves skipped.
@@ -243,7 +238,7 @@ class Matcher {
     std::vector<ValueId> grids;
     for (const Node* s : samplers_) grids.push_back(s->inputs[1]);
     const auto moves = [&](const Node& n) {
-      return is_relayout(n.op) || n.op == OpKind::Concat || is_elementwise_with_constant(g_, n);
+      return is_relayout(n.op) || n.op == OpKind::Concat || is_arithmetic_with_constant(g_, n, /*scalar_only=*/false);
     };
     std::set<int> all;
     region_back(g_, uses_, grids, kNoValue, moves, all);

@@ -12,6 +12,15 @@ std::optional<double> scalar_constant(const Graph& g, ValueId v) {
   return t->get_double(0);
 }
 
+bool is_arithmetic_with_constant(const Graph& g, const Node& n, bool scalar_only) {
+  if (n.op != OpKind::Mul && n.op != OpKind::Add && n.op != OpKind::Sub && n.op != OpKind::Div) return false;
+  if (n.inputs.size() != 2) return false;
+  const Tensor* a = g.const_data(n.inputs[0]);
+  const Tensor* b = g.const_data(n.inputs[1]);
+  if ((a != nullptr) == (b != nullptr)) return false;
+  return !scalar_only || (a ? a : b)->numel() == 1;
+}
+
 bool is_constant_near(const Graph& g, ValueId v, double expected) {
   const Tensor* t = g.const_data(v);
   if (!t || t->numel() == 0) return false;

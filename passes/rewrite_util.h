@@ -33,6 +33,9 @@ struct Uses {
 
 // The value of a constant with exactly one element (any dtype), else nullopt.
 std::optional<double> scalar_constant(const Graph& g, ValueId v);
+// Mul, Add, Sub or Div with exactly one constant operand; with `scalar_only`, a one-element one.
+// The elementwise steps that relayout proofs (fuse-deform-attn, fuse-deform-conv) may follow.
+bool is_arithmetic_with_constant(const Graph& g, const Node& n, bool scalar_only);
 // Whether `v` is a constant whose every element equals `expected` (within 1e-6 relative).
 bool is_constant_near(const Graph& g, ValueId v, double expected);
 // For a two-input node, the input that is not `known` (kNoValue if neither or both are it).
