@@ -517,3 +517,18 @@ Graph import_onnx_file(const fs::path& path, const ImportOptions& options) {
 }
 
 }  // namespace nnc
+
+namespace nnc {
+
+std::map<std::string, std::string> read_onnx_metadata(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) bad_input("{}: cannot open file", path.string());
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes)) bad_input("{}: not a valid ONNX model (protobuf parsing failed)", path.string());
+  std::map<std::string, std::string> out;
+  for (const auto& p : model.metadata_props()) out[p.key()] = p.value();
+  return out;
+}
+
+}  // namespace nnc

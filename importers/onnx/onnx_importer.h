@@ -26,6 +26,10 @@ Graph import_onnx_file(const std::filesystem::path& path, const ImportOptions& o
 Graph import_onnx_bytes(const std::string& bytes, const std::filesystem::path& model_dir,
                         const ImportOptions& options = {});
 
+// The model's metadata_props (key -> value): how exporters describe a model's conventions
+// (nnc's detector exports record their classes and coordinate ranges there).
+std::map<std::string, std::string> read_onnx_metadata(const std::filesystem::path& path);
+
 // True if the bytes look like a serialized ONNX model (used to tell models, plans and IR text
 // apart with a helpful message).
 bool looks_like_onnx(const std::string& head);

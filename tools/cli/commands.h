@@ -22,6 +22,8 @@ int cmd_conformance(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);
 int cmd_u2net(const std::vector<std::string>& argv);
 int cmd_deblur(const std::vector<std::string>& argv);
+int cmd_petr(const std::vector<std::string>& argv);
+int cmd_bevformer(const std::vector<std::string>& argv);
 int cmd_compare(const std::vector<std::string>& argv);
 int cmd_quantize(const std::vector<std::string>& argv);
 

@@ -25,6 +25,8 @@ constexpr Command kCommands[] = {
     {"bench", nnc::cli::cmd_bench, "latency median / p90 / min, throughput, peak memory; --profile per node"},
     {"u2net", nnc::cli::cmd_u2net, "salient-object mask and cut-out of an image with a U2Net model"},
     {"deblur", nnc::cli::cmd_deblur, "deblur an image: predictor network, then diffusion refinement"},
+    {"petr", nnc::cli::cmd_petr, "3D boxes from a multi-camera scene with PETR (JSON, --bev picture)"},
+    {"bevformer", nnc::cli::cmd_bevformer, "3D boxes over a scene sequence with BEVFormer, carrying its BEV state"},
     {"conformance", nnc::cli::cmd_conformance, "run ONNX's backend conformance tests"},
 };
 
