@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-targets=(onnx_import onnx_model ir_text plan image npy tensor_proto calib_folder)
+targets=(onnx_import onnx_model ir_text plan image npy tensor_proto calib_folder scene)
 only="" seconds=60 build_only=0 seed=0
 while (($#)); do
   case "$1" in
@@ -68,6 +68,9 @@ gather_seeds() {  # $1 target, $2 folder
     tensor_proto)
       find "$testdata" -name '*.pb' -size -16k 2>/dev/null | sort | sed -n 1,400p | while read -r f; do
         cp "$f" "$dir/$(echo "$f" | sha1sum | cut -c1-16).pb"; done ;;
+    scene)
+      find models/samples/scenes -name scene.json 2>/dev/null | sort | while read -r f; do
+        cp "$f" "$dir/$(echo "$f" | sha1sum | cut -c1-16).json"; done ;;
     image)
       for f in models/samples/*.png tests/data/calib/*; do
         [ -f "$f" ] && [ "$(stat -c %s "$f")" -lt 100000 ] && cp "$f" "$dir/" || true; done ;;
