@@ -30,8 +30,25 @@ from deform_attn import by_grid_sample  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests/data/golden/bevformer_tiny"
 
-D_MODEL, HEADS, BEV_H, BEV_W, CAMS, QUERIES, CLASSES = 64, 4, 16, 16, 6, 50, 3
-FEAT_H, FEAT_W = 4, 10
+
+
+class Config:
+    """Sizes of a BEVFormer; the defaults are MODELS.md's BEV-tiny, FULL_TINY the published
+    BEVFormer-tiny (R50 C5 + 1-level FPN at 800x480, BEV 50x50, 3 encoder / 6 decoder layers)."""
+
+    def __init__(self, **kw):
+        self.d_model, self.heads, self.bev, self.cams, self.queries, self.classes = 64, 4, 16, 6, 50, 3
+        self.feat_h, self.feat_w, self.img_h, self.img_w = 4, 10, 64, 160
+        self.ffn, self.can_hidden, self.encoder_layers, self.decoder_layers = 128, 32, 2, 2
+        self.backbone = "tiny"
+        self.__dict__.update(kw)
+
+
+TINY = Config()
+FULL_TINY = Config(d_model=256, heads=8, bev=50, queries=900, classes=10, feat_h=15, feat_w=25, img_h=480, img_w=800,
+                   ffn=512, can_hidden=128, encoder_layers=3, decoder_layers=6, backbone="r50")
+D_MODEL, HEADS, BEV_H, BEV_W, CAMS, QUERIES, CLASSES = TINY.d_model, TINY.heads, TINY.bev, TINY.bev, TINY.cams, TINY.queries, TINY.classes
+FEAT_H, FEAT_W = TINY.feat_h, TINY.feat_w
 
 
 def inverse_sigmoid(x, eps=1e-5):
@@ -52,15 +69,30 @@ class Backbone(nn.Module):  # 8 x (Conv3x3-BN-ReLU), four of them stride 2: 64x1
         return self.body(x)
 
 
+class R50C5(nn.Module):  # torchvision ResNet-50 to C5 (stride 32, 2048 ch), then a 1-level FPN to d_model
+    def __init__(self, d_model):
+        super().__init__()
+        import torchvision
+        r = torchvision.models.resnet50()
+        self.body = nn.Sequential(r.conv1, r.bn1, r.relu, r.maxpool, r.layer1, r.layer2, r.layer3, r.layer4)
+        self.lateral = nn.Conv2d(2048, d_model, 1)
+        self.fpn = nn.Conv2d(d_model, d_model, 3, padding=1)
+
+    def forward(self, x):
+        return self.fpn(self.lateral(self.body(x)))
+
+
 class DeformAttn(nn.Module):
     """Offsets and weights from the query, deformable sampling of `value` over one level."""
 
-    def __init__(self, points, query_dim=D_MODEL, queue=1, anchors=1):
+    def __init__(self, points, query_dim=None, queue=1, anchors=1, cfg=TINY):
         super().__init__()
+        self.cfg = cfg
+        query_dim = query_dim or cfg.d_model
         self.points, self.queue, self.anchors = points, queue, anchors
-        self.offsets = nn.Linear(query_dim, queue * HEADS * points * 2)
-        self.weights = nn.Linear(query_dim, queue * HEADS * points)
-        self.value_proj = nn.Linear(D_MODEL, D_MODEL)
+        self.offsets = nn.Linear(query_dim, queue * cfg.heads * points * 2)
+        self.weights = nn.Linear(query_dim, queue * cfg.heads * points)
+        self.value_proj = nn.Linear(cfg.d_model, cfg.d_model)
         nn.init.normal_(self.offsets.weight, std=0.02)
         nn.init.uniform_(self.offsets.bias, -1.5, 1.5)  # points up to ~1.5 cells away, some off the map
 
@@ -69,39 +101,43 @@ class DeformAttn(nn.Module):
         B, Q, _ = query.shape
         Bv, S, _ = value.shape
         h, w = shape
-        v = self.value_proj(value).view(Bv, S, HEADS, D_MODEL // HEADS)
-        off = self.offsets(query).view(B, Q, HEADS, self.queue, 1, self.points, 2)
-        off = off.permute(0, 3, 1, 2, 4, 5, 6).reshape(B * self.queue, Q, HEADS, 1, self.points, 2)
-        att = self.weights(query).view(B, Q, HEADS, self.queue, self.points).softmax(-1)
-        att = att.permute(0, 3, 1, 2, 4).reshape(B * self.queue, Q, HEADS, 1, self.points)
+        M, C = self.cfg.heads, self.cfg.d_model
+        v = self.value_proj(value).view(Bv, S, M, C // M)
+        off = self.offsets(query).view(B, Q, M, self.queue, 1, self.points, 2)
+        off = off.permute(0, 3, 1, 2, 4, 5, 6).reshape(B * self.queue, Q, M, 1, self.points, 2)
+        att = self.weights(query).view(B, Q, M, self.queue, self.points).softmax(-1)
+        att = att.permute(0, 3, 1, 2, 4).reshape(B * self.queue, Q, M, 1, self.points)
         norm = torch.tensor([w, h], dtype=torch.float32)
         per_anchor = self.points // self.anchors
-        off = off.view(B * self.queue, Q, HEADS, 1, per_anchor, self.anchors, 2) / norm
+        off = off.view(B * self.queue, Q, M, 1, per_anchor, self.anchors, 2) / norm
         ref = reference[:, :, None, None, None, :, :]
-        loc = (ref + off).view(B * self.queue, Q, HEADS, 1, self.points, 2)
+        loc = (ref + off).view(B * self.queue, Q, M, 1, self.points, 2)
         return by_grid_sample(v, [(h, w)], loc, att)
 
 
 class EncoderLayer(nn.Module):
-    def __init__(self):
+    def __init__(self, cfg=TINY):
         super().__init__()
-        self.tsa = DeformAttn(points=4, query_dim=2 * D_MODEL, queue=2)
-        self.tsa_out = nn.Linear(D_MODEL, D_MODEL)
-        self.sca = DeformAttn(points=8, anchors=4)
-        self.sca_out = nn.Linear(D_MODEL, D_MODEL)
-        self.ffn = nn.Sequential(nn.Linear(D_MODEL, 128), nn.ReLU(), nn.Linear(128, D_MODEL))
-        self.norms = nn.ModuleList([nn.LayerNorm(D_MODEL) for _ in range(3)])
+        C = cfg.d_model
+        self.cfg = cfg
+        self.tsa = DeformAttn(points=4, query_dim=2 * C, queue=2, cfg=cfg)
+        self.tsa_out = nn.Linear(C, C)
+        self.sca = DeformAttn(points=8, anchors=4, cfg=cfg)
+        self.sca_out = nn.Linear(C, C)
+        self.ffn = nn.Sequential(nn.Linear(C, cfg.ffn), nn.ReLU(), nn.Linear(cfg.ffn, C))
+        self.norms = nn.ModuleList([nn.LayerNorm(C) for _ in range(3)])
 
     def forward(self, bev, bev_pos, prev_bev, ref_2d, feats, ref_cam, bev_mask):
         B, Q, C = bev.shape
         # Temporal self-attention: values are (previous BEV, current queries); results averaged.
         query = torch.cat([prev_bev, bev + bev_pos], -1)
         value = torch.stack([prev_bev, bev], 1).reshape(B * 2, Q, C)
-        out = self.tsa(query, value, ref_2d, (BEV_H, BEV_W)).view(B, 2, Q, C).mean(1)
+        cams = self.cfg.cams
+        out = self.tsa(query, value, ref_2d, (self.cfg.bev, self.cfg.bev)).view(B, 2, Q, C).mean(1)
         bev = self.norms[0](bev + self.tsa_out(out))
         # Spatial cross-attention, dense: every camera sees every query; the mask keeps the hits.
-        q = bev.unsqueeze(0).expand(CAMS, B, Q, C).reshape(CAMS * B, Q, C)
-        out = self.sca(q, feats, ref_cam.reshape(CAMS * B, Q, 4, 2), (FEAT_H, FEAT_W)).view(CAMS, B, Q, C)
+        q = bev.unsqueeze(0).expand(cams, B, Q, C).reshape(cams * B, Q, C)
+        out = self.sca(q, feats, ref_cam.reshape(cams * B, Q, 4, 2), (self.cfg.feat_h, self.cfg.feat_w)).view(cams, B, Q, C)
         hits = (bev_mask.sum(-1) > 0).float()  # [CAMS, B, Q]
         out = (out * hits.unsqueeze(-1)).sum(0) / hits.sum(0).clamp(min=1).unsqueeze(-1)
         bev = self.norms[1](bev + self.sca_out(out))
@@ -109,56 +145,63 @@ class EncoderLayer(nn.Module):
 
 
 class DecoderLayer(nn.Module):
-    def __init__(self):
+    def __init__(self, cfg=TINY):
         super().__init__()
-        self.self_attn = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
-        self.cross = DeformAttn(points=4)
-        self.cross_out = nn.Linear(D_MODEL, D_MODEL)
-        self.ffn = nn.Sequential(nn.Linear(D_MODEL, 128), nn.ReLU(), nn.Linear(128, D_MODEL))
-        self.norms = nn.ModuleList([nn.LayerNorm(D_MODEL) for _ in range(3)])
+        C = cfg.d_model
+        self.cfg = cfg
+        self.self_attn = nn.MultiheadAttention(C, cfg.heads, batch_first=True)
+        self.cross = DeformAttn(points=4, cfg=cfg)
+        self.cross_out = nn.Linear(C, C)
+        self.ffn = nn.Sequential(nn.Linear(C, cfg.ffn), nn.ReLU(), nn.Linear(cfg.ffn, C))
+        self.norms = nn.ModuleList([nn.LayerNorm(C) for _ in range(3)])
 
     def forward(self, x, pos, bev, ref):
         q = x + pos
         x = self.norms[0](x + self.self_attn(q, q, x, need_weights=False)[0])
-        out = self.cross(x + pos, bev, ref[..., :2].unsqueeze(2), (BEV_H, BEV_W))
+        out = self.cross(x + pos, bev, ref[..., :2].unsqueeze(2), (self.cfg.bev, self.cfg.bev))
         x = self.norms[1](x + self.cross_out(out))
         return self.norms[2](x + self.ffn(x))
 
 
 class BEVFormerTiny(nn.Module):
-    def __init__(self):
+    def __init__(self, cfg=TINY):
         super().__init__()
-        self.backbone = Backbone()
-        self.cams_embeds = nn.Parameter(torch.randn(CAMS, D_MODEL) * 0.1)
-        self.level_embed = nn.Parameter(torch.randn(1, D_MODEL) * 0.1)
-        self.bev_queries = nn.Embedding(BEV_H * BEV_W, D_MODEL)
-        self.row_embed, self.col_embed = nn.Embedding(BEV_H, D_MODEL // 2), nn.Embedding(BEV_W, D_MODEL // 2)
-        self.can_bus = nn.Sequential(nn.Linear(18, 32), nn.ReLU(), nn.Linear(32, D_MODEL), nn.ReLU(), nn.LayerNorm(D_MODEL))
-        self.encoder = nn.ModuleList([EncoderLayer() for _ in range(2)])
-        self.query_embedding = nn.Embedding(QUERIES, 2 * D_MODEL)
-        self.ref_points = nn.Linear(D_MODEL, 3)
-        self.decoder = nn.ModuleList([DecoderLayer() for _ in range(2)])
-        self.cls = nn.ModuleList([nn.Sequential(nn.Linear(D_MODEL, D_MODEL), nn.LayerNorm(D_MODEL), nn.ReLU(),
-                                                nn.Linear(D_MODEL, D_MODEL), nn.LayerNorm(D_MODEL), nn.ReLU(),
-                                                nn.Linear(D_MODEL, CLASSES)) for _ in range(2)])
-        self.reg = nn.ModuleList([nn.Sequential(nn.Linear(D_MODEL, D_MODEL), nn.ReLU(), nn.Linear(D_MODEL, D_MODEL),
-                                                nn.ReLU(), nn.Linear(D_MODEL, 10)) for _ in range(2)])
-        ys, xs = torch.meshgrid((torch.arange(BEV_H) + 0.5) / BEV_H, (torch.arange(BEV_W) + 0.5) / BEV_W, indexing="ij")
-        self.register_buffer("bev_ref", torch.stack([xs, ys], -1).view(1, BEV_H * BEV_W, 1, 2))
+        C, n = cfg.d_model, cfg.bev
+        self.cfg = cfg
+        self.backbone = Backbone() if cfg.backbone == "tiny" else R50C5(C)
+        self.cams_embeds = nn.Parameter(torch.randn(cfg.cams, C) * 0.1)
+        self.level_embed = nn.Parameter(torch.randn(1, C) * 0.1)
+        self.bev_queries = nn.Embedding(n * n, C)
+        self.row_embed, self.col_embed = nn.Embedding(n, C // 2), nn.Embedding(n, C // 2)
+        self.can_bus = nn.Sequential(nn.Linear(18, cfg.can_hidden), nn.ReLU(), nn.Linear(cfg.can_hidden, C), nn.ReLU(),
+                                     nn.LayerNorm(C))
+        self.encoder = nn.ModuleList([EncoderLayer(cfg) for _ in range(cfg.encoder_layers)])
+        self.query_embedding = nn.Embedding(cfg.queries, 2 * C)
+        self.ref_points = nn.Linear(C, 3)
+        self.decoder = nn.ModuleList([DecoderLayer(cfg) for _ in range(cfg.decoder_layers)])
+        self.cls = nn.ModuleList([nn.Sequential(nn.Linear(C, C), nn.LayerNorm(C), nn.ReLU(),
+                                                nn.Linear(C, C), nn.LayerNorm(C), nn.ReLU(),
+                                                nn.Linear(C, cfg.classes)) for _ in range(cfg.decoder_layers)])
+        self.reg = nn.ModuleList([nn.Sequential(nn.Linear(C, C), nn.ReLU(), nn.Linear(C, C),
+                                                nn.ReLU(), nn.Linear(C, 10)) for _ in range(cfg.decoder_layers)])
+        ys, xs = torch.meshgrid((torch.arange(n) + 0.5) / n, (torch.arange(n) + 0.5) / n, indexing="ij")
+        self.register_buffer("bev_ref", torch.stack([xs, ys], -1).view(1, n * n, 1, 2))
 
     def forward(self, img, can_bus, prev_bev, hist_ref, ref_cam, bev_mask):
         B = img.shape[0]
-        feats = self.backbone(img.flatten(0, 1))  # [B·6, 64, 4, 10]
-        feats = feats.flatten(2).transpose(1, 2).view(B, CAMS, FEAT_H * FEAT_W, D_MODEL)
+        cfg, C, n = self.cfg, self.cfg.d_model, self.cfg.bev
+        cams, hw = cfg.cams, cfg.feat_h * cfg.feat_w
+        feats = self.backbone(img.flatten(0, 1))  # [B·6, C, feat_h, feat_w]
+        feats = feats.flatten(2).transpose(1, 2).view(B, cams, hw, C)
         feats = (feats + self.cams_embeds[None, :, None, :] + self.level_embed[None]).transpose(0, 1)
-        feats = feats.reshape(CAMS * B, FEAT_H * FEAT_W, D_MODEL)
+        feats = feats.reshape(cams * B, hw, C)
         bev = self.bev_queries.weight.unsqueeze(0).expand(B, -1, -1) + self.can_bus(can_bus).unsqueeze(1)
-        pos = torch.cat([self.col_embed.weight.unsqueeze(0).expand(BEV_H, -1, -1),
-                         self.row_embed.weight.unsqueeze(1).expand(-1, BEV_W, -1)], -1).view(1, BEV_H * BEV_W, D_MODEL)
+        pos = torch.cat([self.col_embed.weight.unsqueeze(0).expand(n, -1, -1),
+                         self.row_embed.weight.unsqueeze(1).expand(-1, n, -1)], -1).view(1, n * n, C)
         ref_2d = torch.stack([hist_ref.unsqueeze(2), self.bev_ref.expand(B, -1, -1, -1)], 1).view(B * 2, -1, 1, 2)
         for layer in self.encoder:
             bev = layer(bev, pos, prev_bev, ref_2d, feats, ref_cam, bev_mask)
-        query_pos, x = self.query_embedding.weight.unsqueeze(0).expand(B, -1, -1).split(D_MODEL, -1)
+        query_pos, x = self.query_embedding.weight.unsqueeze(0).expand(B, -1, -1).split(C, -1)
         ref = self.ref_points(query_pos).sigmoid()
         scores, boxes = [], []
         for layer, cls, reg in zip(self.decoder, self.cls, self.reg):

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bevformer import Backbone, calibrate_backbone, inverse_sigmoid  # noqa: E402  (the same tiny backbone)
@@ -28,8 +29,24 @@ from bevformer import Backbone, calibrate_backbone, inverse_sigmoid  # noqa: E40
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests/data/golden/petr_tiny"
 
-D_MODEL, HEADS, CAMS, QUERIES, CLASSES, DEPTHS = 64, 4, 6, 100, 3, 16
-FEAT_H, FEAT_W = 4, 10
+
+
+class Config:
+    """Sizes of a PETR; the defaults are MODELS.md's PETR-tiny, R50_P4 the published PETR with
+    its ResNet-50 (DCNv2 in stages 3 and 4) and CPFPN neck, stride-16 features, at 800x320."""
+
+    def __init__(self, **kw):
+        self.d_model, self.heads, self.cams, self.queries, self.classes, self.depths = 64, 4, 6, 100, 3, 16
+        self.feat_h, self.feat_w, self.img_h, self.img_w = 4, 10, 64, 160
+        self.ffn, self.pe_hidden, self.decoder_layers, self.backbone = 128, 256, 2, "tiny"
+        self.__dict__.update(kw)
+
+
+TINY = Config()
+R50_P4 = Config(d_model=256, heads=8, queries=900, classes=10, depths=64, feat_h=20, feat_w=50, img_h=320, img_w=800,
+                ffn=2048, pe_hidden=1024, decoder_layers=6, backbone="r50dcn")
+D_MODEL, HEADS, CAMS, QUERIES, CLASSES, DEPTHS = TINY.d_model, TINY.heads, TINY.cams, TINY.queries, TINY.classes, TINY.depths
+FEAT_H, FEAT_W = TINY.feat_h, TINY.feat_w
 PC_RANGE = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0]
 
 
@@ -42,12 +59,13 @@ def sine_embed(x, dims):
 
 
 class DecoderLayer(nn.Module):  # post-norm: self-attn -> LN -> cross-attn -> LN -> FFN -> LN
-    def __init__(self):
+    def __init__(self, cfg=TINY):
         super().__init__()
-        self.self_attn = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
-        self.cross_attn = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
-        self.ffn = nn.Sequential(nn.Linear(D_MODEL, 128), nn.ReLU(), nn.Linear(128, D_MODEL))
-        self.norms = nn.ModuleList([nn.LayerNorm(D_MODEL) for _ in range(3)])
+        C = cfg.d_model
+        self.self_attn = nn.MultiheadAttention(C, cfg.heads, batch_first=True)
+        self.cross_attn = nn.MultiheadAttention(C, cfg.heads, batch_first=True)
+        self.ffn = nn.Sequential(nn.Linear(C, cfg.ffn), nn.ReLU(), nn.Linear(cfg.ffn, C))
+        self.norms = nn.ModuleList([nn.LayerNorm(C) for _ in range(3)])
 
     def forward(self, x, pos, memory, memory_pos):
         q = x + pos
@@ -56,37 +74,96 @@ class DecoderLayer(nn.Module):  # post-norm: self-attn -> LN -> cross-attn -> LN
         return self.norms[2](x + self.ffn(x))
 
 
-class PETRTiny(nn.Module):
-    def __init__(self):
+class DCNv2(nn.Module):
+    """Modulated deformable 3x3 conv as mmcv's DCNv2 pack computes it (offsets and mask from a
+    3x3 conv of the input), written as kernel-tap grid_samples so that it exports."""
+
+    def __init__(self, c_in, c_out, stride):
         super().__init__()
-        self.backbone = Backbone()
-        self.input_proj = nn.Conv2d(64, D_MODEL, 1)
-        self.position_encoder = nn.Sequential(nn.Conv2d(3 * DEPTHS, 256, 1), nn.ReLU(), nn.Conv2d(256, D_MODEL, 1))
-        self.adapt_pos = nn.Sequential(nn.Conv2d(3 * D_MODEL // 2, 256, 1), nn.ReLU(), nn.Conv2d(256, D_MODEL, 1))
-        self.anchors = nn.Embedding(QUERIES, 3)
+        self.conv_offset = nn.Conv2d(c_in, 27, 3, stride=stride, padding=1)
+        nn.init.normal_(self.conv_offset.weight, std=0.01)  # offsets of about a pixel, not zero
+        self.weight = nn.Parameter(torch.empty(c_out, c_in, 3, 3))
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        self.stride = stride
+
+    def forward(self, x):
+        o1, o2, mask = self.conv_offset(x).chunk(3, 1)
+        offset, mask = torch.cat([o1, o2], 1), mask.sigmoid()
+        N, C, H, W = x.shape
+        oH, oW = offset.shape[2:]
+        ys = (torch.arange(oH) * self.stride - 1).float().view(1, oH, 1)
+        xs = (torch.arange(oW) * self.stride - 1).float().view(1, 1, oW)
+        taps = []
+        for t in range(9):
+            py = ys + t // 3 + offset[:, 2 * t]
+            px = xs + t % 3 + offset[:, 2 * t + 1]
+            grid = torch.stack([2 * px / (W - 1) - 1, 2 * py / (H - 1) - 1], -1)
+            taps.append(F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True) * mask[:, t:t + 1])
+        cols = torch.stack(taps, 2).reshape(N, C * 9, oH, oW)
+        return F.conv2d(cols, self.weight.reshape(self.weight.shape[0], -1, 1, 1))
+
+
+class R50DcnCPFPN(nn.Module):
+    """torchvision ResNet-50 with DCNv2 as the 3x3 conv of stages 3 and 4; CPFPN: 1x1 laterals of
+    C4 and C5 to d_model, C5's nearest-upsampled onto C4's, a 3x3 conv on that sum (stride 16)."""
+
+    def __init__(self, d_model):
+        super().__init__()
+        import torchvision
+        r = torchvision.models.resnet50()
+        for stage in (r.layer3, r.layer4):
+            for block in stage:
+                block.conv2 = DCNv2(block.conv2.in_channels, block.conv2.out_channels, block.conv2.stride[0])
+        self.stem = nn.Sequential(r.conv1, r.bn1, r.relu, r.maxpool, r.layer1, r.layer2)
+        self.layer3, self.layer4 = r.layer3, r.layer4
+        self.lateral4, self.lateral5 = nn.Conv2d(1024, d_model, 1), nn.Conv2d(2048, d_model, 1)
+        self.fpn = nn.Conv2d(d_model, d_model, 3, padding=1)
+
+    def forward(self, x):
+        c4 = self.layer3(self.stem(x))
+        c5 = self.layer4(c4)
+        p4 = self.lateral4(c4) + F.interpolate(self.lateral5(c5), size=c4.shape[2:], mode="nearest")
+        return self.fpn(p4)
+
+
+class PETRTiny(nn.Module):
+    def __init__(self, cfg=TINY):
+        super().__init__()
+        C, cams, fh, fw = cfg.d_model, cfg.cams, cfg.feat_h, cfg.feat_w
+        self.cfg = cfg
+        self.backbone = Backbone() if cfg.backbone == "tiny" else R50DcnCPFPN(C)
+        self.input_proj = nn.Conv2d(64 if cfg.backbone == "tiny" else C, C, 1)
+        self.position_encoder = nn.Sequential(nn.Conv2d(3 * cfg.depths, cfg.pe_hidden, 1), nn.ReLU(),
+                                              nn.Conv2d(cfg.pe_hidden, C, 1))
+        self.adapt_pos = nn.Sequential(nn.Conv2d(3 * C // 2, cfg.pe_hidden, 1), nn.ReLU(), nn.Conv2d(cfg.pe_hidden, C, 1))
+        self.anchors = nn.Embedding(cfg.queries, 3)
         nn.init.uniform_(self.anchors.weight, 0, 1)
-        self.query_pos = nn.Sequential(nn.Linear(3 * D_MODEL // 2, D_MODEL), nn.ReLU(), nn.Linear(D_MODEL, D_MODEL))
-        self.decoder = nn.ModuleList([DecoderLayer() for _ in range(2)])
-        self.final_norm = nn.LayerNorm(D_MODEL)
-        self.cls = nn.Sequential(nn.Linear(D_MODEL, D_MODEL), nn.LayerNorm(D_MODEL), nn.ReLU(),
-                                 nn.Linear(D_MODEL, D_MODEL), nn.LayerNorm(D_MODEL), nn.ReLU(), nn.Linear(D_MODEL, CLASSES))
-        self.reg = nn.Sequential(nn.Linear(D_MODEL, D_MODEL), nn.ReLU(), nn.Linear(D_MODEL, D_MODEL), nn.ReLU(),
-                                 nn.Linear(D_MODEL, 10))
+        self.query_pos = nn.Sequential(nn.Linear(3 * C // 2, C), nn.ReLU(), nn.Linear(C, C))
+        self.decoder = nn.ModuleList([DecoderLayer(cfg) for _ in range(cfg.decoder_layers)])
+        self.final_norm = nn.LayerNorm(C)
+        self.cls = nn.Sequential(nn.Linear(C, C), nn.LayerNorm(C), nn.ReLU(),
+                                 nn.Linear(C, C), nn.LayerNorm(C), nn.ReLU(), nn.Linear(C, cfg.classes))
+        self.reg = nn.Sequential(nn.Linear(C, C), nn.ReLU(), nn.Linear(C, C), nn.ReLU(), nn.Linear(C, 10))
         # Multi-view sine PE over (camera, row, column), all cells valid (no padding at this size).
-        cam = torch.arange(1, CAMS + 1).float().view(CAMS, 1, 1).expand(CAMS, FEAT_H, FEAT_W) / CAMS
-        row = torch.arange(1, FEAT_H + 1).float().view(1, FEAT_H, 1).expand(CAMS, FEAT_H, FEAT_W) / FEAT_H
-        col = torch.arange(1, FEAT_W + 1).float().view(1, 1, FEAT_W).expand(CAMS, FEAT_H, FEAT_W) / FEAT_W
-        sine = sine_embed(torch.stack([cam, row, col], -1), D_MODEL // 2)  # [6, 4, 10, 96]
+        cam = torch.arange(1, cams + 1).float().view(cams, 1, 1).expand(cams, fh, fw) / cams
+        row = torch.arange(1, fh + 1).float().view(1, fh, 1).expand(cams, fh, fw) / fh
+        col = torch.arange(1, fw + 1).float().view(1, 1, fw).expand(cams, fh, fw) / fw
+        sine = sine_embed(torch.stack([cam, row, col], -1), C // 2)  # [cams, fh, fw, 3·C/2]
         self.register_buffer("view_sine", sine.permute(0, 3, 1, 2).contiguous())
 
     def forward(self, img, coords):
         B = img.shape[0]
-        feats = self.input_proj(self.backbone(img.flatten(0, 1)))  # [6B, 64, 4, 10]
-        pos = self.position_encoder(coords) + self.adapt_pos(self.view_sine)
-        memory = feats.flatten(2).transpose(1, 2).reshape(B, CAMS * FEAT_H * FEAT_W, D_MODEL)
-        memory_pos = pos.flatten(2).transpose(1, 2).reshape(B, CAMS * FEAT_H * FEAT_W, D_MODEL)
+        C, tokens = self.cfg.d_model, self.cfg.cams * self.cfg.feat_h * self.cfg.feat_w
+        feats = self.input_proj(self.backbone(img.flatten(0, 1)))  # [cams·B, C, feat_h, feat_w]
+        frustum_pos = self.position_encoder(coords)
+        view_pos = self.adapt_pos(self.view_sine)
+        if B > 1:  # training batches (the export traces B = 1, so the graph has no Tile)
+            view_pos = view_pos.repeat(B, 1, 1, 1)
+        pos = frustum_pos + view_pos
+        memory = feats.flatten(2).transpose(1, 2).reshape(B, tokens, C)
+        memory_pos = pos.flatten(2).transpose(1, 2).reshape(B, tokens, C)
         anchors = self.anchors.weight.unsqueeze(0).expand(B, -1, -1)
-        query_pos = self.query_pos(sine_embed(anchors[..., [1, 0, 2]], D_MODEL // 2))
+        query_pos = self.query_pos(sine_embed(anchors[..., [1, 0, 2]], C // 2))
         x = torch.zeros_like(query_pos)
         scores, boxes = [], []
         lo, hi = torch.tensor(PC_RANGE[:3]), torch.tensor(PC_RANGE[3:])
