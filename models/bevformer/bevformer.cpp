@@ -32,7 +32,7 @@ std::pair<Tensor, Tensor> pillar_projection(const std::vector<Mat4>& lidar2img, 
     for (int64_t cell = 0; cell < q; ++cell) {
       const auto [x, y] = cell_centre(cell, bev_size, r);
       for (int k = 0; k < heights; ++k) {
-        const double z = r[2] + (k + 0.5) / heights * (r[5] - r[2]);
+        const double z = r[2] + (k + 0.25) / heights * (r[5] - r[2]);  // MODELS.md: 4 heights at (0.5, 2.5, 4.5, 6.5) / 8
         const Vec3 p = detect3d::transform(lidar2img[c], {x, y, z});
         const double depth = p[2];
         const double u = p[0] / std::max(depth, 1e-5) / image_w, v = p[1] / std::max(depth, 1e-5) / image_h;

@@ -11,7 +11,7 @@
 //                               change in radians, [17] in degrees, the rest 0
 //   prev_bev  [1, Hb·Wb, C]     the previous BEV, aligned; zeros on a sequence's first frame
 //   hist_ref  [1, Hb·Wb, 2]     where each cell was in the previous (rotated) grid, in [0, 1]
-//   ref_cam   [N, 1, Hb·Wb, Z, 2]  each cell's Z pillar points (heights (k + 0.5)/Z of the
+//   ref_cam   [N, 1, Hb·Wb, Z, 2]  each cell's Z pillar points (heights (k + 0.25)/Z of the
 //                               z range) in camera n, as (u/W, v/H), clamped to [-1, 2]
 //   bev_mask  [N, 1, Hb·Wb, Z]  1 where that point is in front of camera n and inside its image
 // and outputs bev_embed [1, Hb·Wb, C], all_cls_scores [L, 1, Q, C'], all_bbox_preds [L, 1, Q, 10]

@@ -33,7 +33,7 @@ SCENE_RANGE = 24.0  # box centres within +-24 m: inside BEV-tiny's +-25.6 m grid
 POSITION_RANGE = np.array([-61.2, -61.2, -10.0, 61.2, 61.2, 10.0])  # PETR's frustum normalisation
 PETR_PC_RANGE = np.array([-51.2, -51.2, -5.0, 51.2, 51.2, 3.0])
 BEV_PC_RANGE = np.array([-25.6, -25.6, -5.0, 25.6, 25.6, 3.0])
-PILLAR_HEIGHTS = [0.5 / 8, 2.5 / 8, 4.5 / 8, 6.5 / 8]  # of the z range: -4.5, -2.5, -0.5, 1.5 m
+PILLAR_HEIGHTS = [(k + 0.25) / 4 for k in range(4)]  # of the z range: -4.5, -2.5, -0.5, 1.5 m (MODELS.md)
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)
 
