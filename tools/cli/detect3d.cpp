@@ -1,6 +1,7 @@
 // tools/cli/detect3d.cpp — `nnc petr` and `nnc bevformer`: multi-camera 3D boxes for a scene
 // (or, for BEVFormer, a sequence of scenes), as JSON and optionally a top-down picture.
 #include <chrono>
+#include <cmath>
 #include <fstream>
 
 #include <fmt/ranges.h>
@@ -75,8 +76,16 @@ fs::path numbered(const fs::path& path, size_t index) {
   return path.parent_path() / fmt::format("{}-{:03}{}", path.stem().string(), index, path.extension().string());
 }
 
-double bev_range(const detect3d::DetectorConfig& config) {
-  return std::max({std::abs(config.pc_range[0]), std::abs(config.pc_range[1]), config.pc_range[3], config.pc_range[4]});
+// Half the picture's width in metres: what the boxes need (ground truth and predictions, 5 m to
+// spare, whole 10 m rings, at least 20 m), never more than the detection range.
+double bev_range(const detect3d::DetectorConfig& config, const detect3d::Scene& scene,
+                 const std::vector<detect3d::Box3D>& predictions) {
+  const double limit = std::max({std::abs(config.pc_range[0]), std::abs(config.pc_range[1]), config.pc_range[3],
+                                 config.pc_range[4]});
+  double extent = 15;
+  for (const auto* boxes : {&scene.ground_truth, &predictions})
+    for (const detect3d::Box3D& b : *boxes) extent = std::max({extent, std::abs(b.center[0]), std::abs(b.center[1])});
+  return std::min(limit, std::ceil((extent + 5) / 10) * 10);
 }
 
 // Writes the JSON and the pictures: --bev shows the last frame, --bev-all every frame as OUT-NNN.png.
@@ -86,8 +95,8 @@ void finish(const Common& c, const Args& args, const detect3d::DetectorConfig& c
   fmt::print("wrote boxes  {} ({} frame{})\n", c.boxes.string(), results.size(), results.size() == 1 ? "" : "s");
   if (c.bev.empty()) return;
   if (args.flag("--bev-all"))
-    for (size_t i = 0; i < frames.size(); ++i) write_png(numbered(c.bev, i), detect3d::draw_bev(frames[i], results[i].boxes, bev_range(config)));
-  write_png(c.bev, detect3d::draw_bev(frames.back(), results.back().boxes, bev_range(config)));
+    for (size_t i = 0; i < frames.size(); ++i) write_png(numbered(c.bev, i), detect3d::draw_bev(frames[i], results[i].boxes, bev_range(config, frames[i], results[i].boxes)));
+  write_png(c.bev, detect3d::draw_bev(frames.back(), results.back().boxes, bev_range(config, frames.back(), results.back().boxes)));
   fmt::print("wrote bev    {}{}\n", c.bev.string(), args.flag("--bev-all") ? " (and one per frame)" : "");
 }
 

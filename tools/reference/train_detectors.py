@@ -34,7 +34,8 @@ import petr as petr_ref  # noqa: E402
 import bevformer as bev_ref  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-REG_WEIGHTS = torch.tensor([1, 1, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.25, 0.25])
+REG_WEIGHTS = torch.tensor([1, 1, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.25, 0.25])  # vx, vy last (--velocity-weight)
+LEARNING_RATE = 5e-4  # peak, after 200 warm-up steps; cosine decay over the time budget (--lr)
 CENTRE_SCALE = 4.0  # metres per loss unit for centres
 
 
@@ -111,12 +112,14 @@ def add_metadata(path, entries):
     onnx.save(model, str(path))
 
 
-def train_petr(images, poses, boxes, minutes, out):
+def train_petr(images, poses, boxes, minutes, out, init=None):
     torch.manual_seed(0)
     model = petr_ref.PETRTiny()
     with torch.no_grad():  # anchors where the scenes are (+-24 m of +-51.2 m)
         model.anchors.weight.uniform_(0.28, 0.72)
         model.anchors.weight[:, 2].uniform_(0.4, 0.8)
+    if init:
+        model.load_state_dict(torch.load(init))
     rig = ss.camera_rig()
     coords = torch.tensor(ss.petr_coords([ss.lidar2img(K, s2e) for _, K, s2e in rig], ss.IMG_H, ss.IMG_W,
                                          petr_ref.FEAT_H, petr_ref.FEAT_W, petr_ref.DEPTHS))
@@ -155,9 +158,11 @@ def bev_host(model_images, poses, d, f, prev_bev):
     return (ss.normalise_images(model_images[d][f]), ss.can_bus(shift, dyaw), prev, hist_ref, ref_cam, mask)
 
 
-def train_bevformer(images, poses, boxes, minutes, out):
+def train_bevformer(images, poses, boxes, minutes, out, init=None):
     torch.manual_seed(0)
     model = bev_ref.BEVFormerTiny()
+    if init:  # continue from earlier weights
+        model.load_state_dict(torch.load(init))
     pc = ss.BEV_PC_RANGE
     lo, span = pc[:3], pc[3:] - pc[:3]
     pairs = [(d, f) for d in range(len(images)) for f in (1, 2)]
@@ -213,7 +218,7 @@ def loop(model, opt, minutes, items, batch_fn, centre_scale, batch_size=8):
             # cosine decay over the time budget
             frac = min((time.time() - start) / (minutes * 60), 1.0)
             for g in opt.param_groups:
-                g["lr"] = 5e-4 * (min(1.0, (step + 1) / 200)) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+                g["lr"] = LEARNING_RATE * (min(1.0, (step + 1) / 200)) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
             opt.step()
             losses.append(float(loss))
             step += 1
@@ -223,6 +228,7 @@ def loop(model, opt, minutes, items, batch_fn, centre_scale, batch_size=8):
 
 
 def main():
+    global LEARNING_RATE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("detector", choices=["petr", "bevformer"])
     ap.add_argument("--minutes", type=float, default=40)
@@ -230,13 +236,18 @@ def main():
     ap.add_argument("--cache", type=Path, default=Path("/tmp/nnc_detect3d_train.npz"))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--init", type=Path, help="continue from these weights (.pt)")
+    ap.add_argument("--lr", type=float, default=LEARNING_RATE)
+    ap.add_argument("--velocity-weight", type=float, default=float(REG_WEIGHTS[8]))
     args = ap.parse_args()
+    LEARNING_RATE = args.lr
+    REG_WEIGHTS[8:10] = args.velocity_weight
     torch.set_num_threads(args.threads)
     out = args.out or ROOT / f"models/{args.detector}/{args.detector}_tiny.onnx"
     out.parent.mkdir(parents=True, exist_ok=True)
     images, poses, boxes = make_dataset(args.cache, args.drives, seed=7)
     print(f"{len(images)} drives; training {args.detector} for {args.minutes} min", flush=True)
-    (train_petr if args.detector == "petr" else train_bevformer)(images, poses, boxes, args.minutes, out)
+    (train_petr if args.detector == "petr" else train_bevformer)(images, poses, boxes, args.minutes, out, args.init)
     print(f"wrote {out}")
 
 
