@@ -52,6 +52,28 @@ __attribute__((target_clones("avx2", "default"))) void max_2x2(const int8_t* __r
     out[i] = std::max(std::max(r0[2 * i], r0[2 * i + 1]), std::max(r1[2 * i], r1[2 * i + 1]));
 }
 
+// ResNet's stem pool, 3 wide with stride 2, over a line already reduced across the window's
+// rows: out[i] = max(line[2i], line[2i+1], line[2i+2]).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void max_3_stride_2(const float* __restrict line,
+                                                                                 float* __restrict out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) out[i] = std::max(std::max(line[2 * i], line[2 * i + 1]), line[2 * i + 2]);
+}
+
+template <typename T>
+void max_3_stride_2(const T* line, T* out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) out[i] = std::max(std::max(line[2 * i], line[2 * i + 1]), line[2 * i + 2]);
+}
+
+// line[x] = max over the rows of x, elementwise (the vertical half of a separable max).
+template <typename T>
+void max_rows(const T* first_row, int64_t rows, int64_t row_step, T* __restrict line, int64_t width) {
+  std::copy(first_row, first_row + width, line);
+  for (int64_t r = 1; r < rows; ++r) {
+    const T* __restrict row = first_row + r * row_step;
+    for (int64_t x = 0; x < width; ++x) line[x] = std::max(line[x], row[x]);
+  }
+}
+
 class MaxPool2dKernel final : public NodeKernel {
  public:
   std::string_view tactic() const override { return "maxpool.direct-2d"; }
@@ -76,11 +98,41 @@ class MaxPool2dKernel final : public NodeKernel {
     T* dst = k.out(0).data<T>();
     const int64_t dh = g.dilation[0], dw = g.dilation[1];
     const bool pairs = kernel[0] == 2 && kernel[1] == 2 && g.stride[0] == 2 && g.stride[1] == 2 && dh == 1 && dw == 1;
+    // Any other window is separable: the max over its rows first (a contiguous, vectorised
+    // pass over the input row), then over its columns on that line; 3-wide stride-2 windows
+    // (ResNet's stem) take a vectorised column pass too.
+    const bool three_by_two = !pairs && kernel[1] == 3 && g.stride[1] == 2 && dw == 1;
     parallel_for(planes, [&](int, int64_t begin, int64_t end) {
+      std::vector<T> line(pairs ? 0 : size_t(in[3]));
       for (int64_t p = begin; p < end; ++p) {
         const T* x = src + p * in_plane;
         T* y = dst + p * out_plane;
-        for (int64_t oy = 0; oy < g.output[0]; ++oy) {
+        for (int64_t oy = 0; !pairs && oy < g.output[0]; ++oy) {
+          const Range r = rows[size_t(oy)];
+          T* out = y + oy * g.output[1];
+          const T lowest = std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                                                : std::numeric_limits<T>::lowest();
+          if (r.count == 0) {
+            std::fill(out, out + g.output[1], lowest);
+            continue;
+          }
+          max_rows(x + r.first * in[3], r.count, dh * in[3], line.data(), in[3]);
+          int64_t ox = 0;
+          while (ox < g.output[1]) {
+            const Range c = cols[size_t(ox)];
+            if (three_by_two && c.count == 3) {  // a run of whole windows, each two columns on
+              int64_t run = 1;
+              while (ox + run < g.output[1] && cols[size_t(ox + run)].count == 3) ++run;
+              max_3_stride_2(line.data() + c.first, out + ox, run);
+              ox += run;
+              continue;
+            }
+            T m = lowest;
+            for (int64_t j = 0; j < c.count; ++j) m = std::max(m, line[size_t(c.first + j * dw)]);
+            out[ox++] = m;
+          }
+        }
+        for (int64_t oy = 0; pairs && oy < g.output[0]; ++oy) {
           const Range r = rows[size_t(oy)];
           // Leading whole 2x2 windows (all of them when unpadded) run vectorised; the rest, such
           // as a ceil_mode window clipped at the edge, take the general loop.
