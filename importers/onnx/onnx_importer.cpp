@@ -145,8 +145,6 @@ Graph Importer::import_model(const onnx::ModelProto& model) {
   Graph g = convert_graph(model.graph(), nullptr, 0);
   g.opset = opset;
   if (!unsupported_.empty()) {
-    size_t count = 0;
-    for (const auto& [key, u] : unsupported_) count += u.nodes.size();
     std::string message = fmt::format("the model uses {} op{} nnc does not support:", unsupported_.size(),
                                       unsupported_.size() == 1 ? "" : "s");
     for (const auto& [key, u] : unsupported_) {
