@@ -131,6 +131,9 @@ std::map<std::string, Tensor> Detector::inputs(const detect3d::Scene& scene, con
   Vec3 shift{};
   double dyaw = 0;
   Tensor prev = history.bev;
+  if (!prev.empty_storage() && (prev.dims() != prev_bev_dims_ || prev.dtype() != DType::F32))
+    bad_input("{}: the history's BEV is {}, this model's prev_bev is {} (a history from another model?)",
+              scene.folder.string(), to_string(prev.type()), to_string(prev_bev_dims_));
   if (prev.empty_storage()) {
     prev = Tensor(DType::F32, prev_bev_dims_);
   } else {

@@ -83,6 +83,14 @@ TEST_CASE("detect3d: BEVFormer's host tensors and outputs over the sample drive 
   }
 }
 
+TEST_CASE("detect3d: a history of another shape is refused, not read past its end") {
+  const bevformer::Detector detector(bevformer::default_model_path());
+  const detect3d::Scene scene = detect3d::load_scene(kDrive / "frame_00");
+  bevformer::History history;
+  history.bev = Tensor(DType::F32, {1, 4, 64});
+  CHECK_THROWS_WITH_AS(detector.inputs(scene, history), doctest::Contains("a history from another model?"), Error);
+}
+
 TEST_CASE("detect3d: host geometry by hand: lidar2img, its inverse, ego motion, the NMS-free decode") {
   // A camera looking along ego +x from (0.5, 0, 1.6): a point 10 m ahead at its height lands on
   // the principal point (MODELS.md's rig check).
