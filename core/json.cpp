@@ -329,4 +329,17 @@ std::vector<double> Value::matrix(size_t rows, size_t cols) const {
 
 Value parse(std::string_view text, const std::string& source) { return Parser(text, source).document(); }
 
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (uint8_t(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", int(c));
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace nnc::json

@@ -67,4 +67,7 @@ class Value {
 // Parses a whole document. `source` names it in errors ("scene.json").
 Value parse(std::string_view text, const std::string& source);
 
+// `s` as a JSON string literal: quoted, with quotes, backslashes and control characters escaped.
+std::string quote(std::string_view s);
+
 }  // namespace nnc::json

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "core/plan_file.h"
 #include "importers/onnx/onnx_importer.h"
 
@@ -42,19 +43,6 @@ std::array<double, 6> read_range(const std::string& text, const std::string& key
   for (size_t i = 0; i < 3; ++i)
     if (!(out[i] < out[i + 3])) bad_input("{}: metadata {} is \"{}\": each lower bound must be below its upper", model.string(), key, text);
   return out;
-}
-
-std::string json_text(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (uint8_t(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", int(c));
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -194,19 +182,19 @@ std::vector<Box3D> decode_boxes(const Tensor& all_scores, const Tensor& all_boxe
 
 std::string boxes_json(const std::string& model, const DetectorConfig& config, const std::vector<FrameResult>& frames) {
   auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string("null"); };
-  std::string out = fmt::format("{{\n  \"model\": {},\n  \"classes\": [", json_text(model));
-  for (size_t i = 0; i < config.classes.size(); ++i) out += (i ? ", " : "") + json_text(config.classes[i]);
+  std::string out = fmt::format("{{\n  \"model\": {},\n  \"classes\": [", json::quote(model));
+  for (size_t i = 0; i < config.classes.size(); ++i) out += (i ? ", " : "") + json::quote(config.classes[i]);
   out += "],\n  \"frames\": [";
   for (size_t f = 0; f < frames.size(); ++f) {
     const FrameResult& fr = frames[f];
     out += fmt::format("{}\n    {{\"scene\": {}, \"timestamp\": {}, \"boxes\": [", f ? "," : "",
-                       json_text(fr.scene.string()), num(fr.timestamp));
+                       json::quote(fr.scene.string()), num(fr.timestamp));
     for (size_t i = 0; i < fr.boxes.size(); ++i) {
       const Box3D& b = fr.boxes[i];
       out += fmt::format(
           "{}\n      {{\"class\": {}, \"label\": {}, \"score\": {}, \"center\": [{}, {}, {}], \"size\": [{}, {}, {}], "
           "\"yaw\": {}, \"velocity\": [{}, {}]}}",
-          i ? "," : "", json_text(b.class_name), b.label, num(b.score), num(b.center[0]), num(b.center[1]),
+          i ? "," : "", json::quote(b.class_name), b.label, num(b.score), num(b.center[0]), num(b.center[1]),
           num(b.center[2]), num(b.size[0]), num(b.size[1]), num(b.size[2]), num(b.yaw), num(b.velocity[0]),
           num(b.velocity[1]));
     }

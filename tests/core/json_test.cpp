@@ -72,3 +72,8 @@ TEST_CASE("json: malformed documents are refused with line and column") {
   // Deep nesting is refused before it can exhaust the stack.
   CHECK(error_of(std::string(100000, '[')).find("nested deeper than 64") != std::string::npos);
 }
+
+TEST_CASE("json: quote gives a literal the parser reads back unchanged") {
+  for (const std::string& s : {std::string("plain"), std::string("q\"b\\s/\n\t\x01"), std::string("caf\xc3\xa9"), std::string()})
+    CHECK(json::parse(json::quote(s), "t").as_string() == s);
+}

@@ -1,5 +1,6 @@
-// tools/cli/detect3d.cpp — `nnc petr` and `nnc bevformer`: multi-camera 3D boxes for a scene
-// (or, for BEVFormer, a sequence of scenes), as JSON and optionally a top-down picture.
+// tools/cli/detect3d.cpp — `nnc petr` and `nnc bevformer`: multi-camera 3D boxes for a scene or
+// a sequence of scenes (BEVFormer carrying its state across them), as JSON and optionally
+// top-down pictures.
 #include <chrono>
 #include <cmath>
 #include <fstream>

@@ -8,20 +8,11 @@
 
 #include <fmt/format.h>
 
+#include "core/json.h"
+
 namespace nnc::cli {
 
-inline std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (uint8_t(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", int(c));
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
+inline std::string json_string(const std::string& s) { return json::quote(s); }
 
 // NaN becomes null; an infinity 1e999, which JSON parsers read as one.
 inline std::string json_number(double v) {
