@@ -138,7 +138,7 @@ class Parser {
     }
     if (consume("true") || consume("false")) {
       v.type_ = Type::Bool;
-      v.bool_ = text_[pos_ - 1] == 'e' && text_[pos_ - 2] == 'u';
+      v.bool_ = c == 't';
       return v;
     }
     if (consume("null")) return v;

@@ -94,14 +94,11 @@ Tensor can_bus(const Vec3& shift, double dyaw) {
 }
 
 Detector::Detector(const fs::path& model_path, LoadOptions options)
-    : model_([&] {
-        if (!fs::exists(model_path)) bad_input("{}: no such model file", model_path.string());
-        return load_model(model_path, options);
-      }()),
+    : model_(detect3d::load_detector(model_path, options)),
       config_(detect3d::read_detector_config(model_path, {-25.6, -25.6, -5.0, 25.6, 25.6, 3.0}, true)) {
   const std::string what = model_path.string() + " (a BEVFormer model)";
   const Graph& g = model_.graph();
-  img_dims_ = detect3d::input_dims(g, "img", 5, what);
+  img_dims_ = detect3d::camera_input_dims(g, what);
   prev_bev_dims_ = detect3d::input_dims(g, "prev_bev", 3, what);
   ref_cam_dims_ = detect3d::input_dims(g, "ref_cam", 5, what);
   const int64_t n = img_dims_[1], q = prev_bev_dims_[1];
@@ -112,14 +109,10 @@ Detector::Detector(const fs::path& model_path, LoadOptions options)
   const std::pair<const char*, Dims> expected[] = {{"can_bus", {1, 18}}, {"hist_ref", {1, q, 2}},
                                                    {"ref_cam", {n, 1, q, z, 2}}, {"bev_mask", {n, 1, q, z}}};
   for (const auto& [name, dims] : expected)
-    if (detect3d::input_dims(g, name, dims.size(), what) != dims)
-      bad_input("{}: input '{}' is {}, expected {} for {} cameras and a {}x{} BEV", what, name,
-                to_string(detect3d::input_dims(g, name, dims.size(), what)), to_string(dims), n, bev_size_, bev_size_);
-  for (const char* name : {"bev_embed", "all_cls_scores", "all_bbox_preds"}) {
-    const auto names = model_.output_names();
-    if (std::find(names.begin(), names.end(), name) == names.end())
-      bad_input("{}: the model has no output '{}' (a BEVFormer model has bev_embed, all_cls_scores, all_bbox_preds)", what, name);
-  }
+    if (const Dims got = detect3d::input_dims(g, name, dims.size(), what); got != dims)
+      bad_input("{}: input '{}' is {}, expected {} for {} cameras and a {}x{} BEV", what, name, to_string(got),
+                to_string(dims), n, bev_size_, bev_size_);
+  detect3d::require_outputs(model_, {"bev_embed", "all_cls_scores", "all_bbox_preds"}, what);
 }
 
 std::map<std::string, Tensor> Detector::inputs(const detect3d::Scene& scene, const History& history) const {

@@ -94,6 +94,24 @@ Dims input_dims(const Graph& g, const std::string& name, size_t rank, const std:
   bad_input("{}: the model has no input '{}' (its inputs: {})", model_what, name, names);
 }
 
+Dims camera_input_dims(const Graph& g, const std::string& model_what) {
+  const Dims dims = input_dims(g, "img", 5, model_what);
+  if (dims[0] != 1 || dims[2] != 3) bad_input("{}: input 'img' is {}, expected [1,N,3,H,W]", model_what, to_string(dims));
+  return dims;
+}
+
+Model load_detector(const fs::path& path, const LoadOptions& options) {
+  if (!fs::exists(path)) bad_input("{}: no such model file", path.string());
+  return load_model(path, options);
+}
+
+void require_outputs(const Model& model, const std::vector<std::string>& names, const std::string& model_what) {
+  const std::vector<std::string> outputs = model.output_names();
+  for (const std::string& name : names)
+    if (std::find(outputs.begin(), outputs.end(), name) == outputs.end())
+      bad_input("{}: the model has no output '{}' (it needs {})", model_what, name, fmt::join(names, ", "));
+}
+
 CameraBatch prepare_cameras(const Scene& scene, int width, int height) {
   const int64_t n = int64_t(scene.cameras.size());
   CameraBatch batch{Tensor(DType::F32, {1, n, 3, height, width}), {}};

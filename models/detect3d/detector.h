@@ -37,6 +37,12 @@ DetectorConfig read_detector_config(const std::filesystem::path& model_path, con
 
 // A model input the pipeline fills: its name and its dims, which must be fully known.
 Dims input_dims(const Graph& g, const std::string& name, size_t rank, const std::string& model_what);
+// The camera input 'img' [1, N, 3, H, W], checked.
+Dims camera_input_dims(const Graph& g, const std::string& model_what);
+// A detector model (ONNX or plan) loaded with `options`; a missing file is a BadInput error.
+Model load_detector(const std::filesystem::path& path, const LoadOptions& options);
+// Throws BadInput unless every one of `names` is among the model's outputs.
+void require_outputs(const Model& model, const std::vector<std::string>& names, const std::string& model_what);
 
 // The cameras of a scene as the image input [1, N, 3, H, W] (ImageNet mean/std on RGB/255,
 // each image resized to W x H) and each camera's lidar2img with the resize folded into its

@@ -48,23 +48,15 @@ Tensor frustum_coords(const std::vector<Mat4>& lidar2img, int image_h, int image
 }
 
 Detector::Detector(const fs::path& model_path, LoadOptions options)
-    : model_([&] {
-        if (!fs::exists(model_path)) bad_input("{}: no such model file", model_path.string());
-        return load_model(model_path, options);
-      }()),
+    : model_(detect3d::load_detector(model_path, options)),
       config_(detect3d::read_detector_config(model_path, {-51.2, -51.2, -5.0, 51.2, 51.2, 3.0}, false)) {
   const std::string what = model_path.string() + " (a PETR model)";
-  img_dims_ = detect3d::input_dims(model_.graph(), "img", 5, what);
+  img_dims_ = detect3d::camera_input_dims(model_.graph(), what);
   coords_dims_ = detect3d::input_dims(model_.graph(), "coords", 4, what);
-  if (img_dims_[0] != 1 || img_dims_[2] != 3) bad_input("{}: input 'img' is {}, expected [1,N,3,H,W]", what, to_string(img_dims_));
   if (coords_dims_[0] != img_dims_[1] || coords_dims_[1] % 3 != 0)
     bad_input("{}: input 'coords' is {}, expected [N,3·depths,Hf,Wf] with N = {} cameras", what, to_string(coords_dims_),
               img_dims_[1]);
-  for (const char* name : {"all_cls_scores", "all_bbox_preds"}) {
-    const auto names = model_.output_names();
-    if (std::find(names.begin(), names.end(), name) == names.end())
-      bad_input("{}: the model has no output '{}' (a PETR model has all_cls_scores and all_bbox_preds)", what, name);
-  }
+  detect3d::require_outputs(model_, {"all_cls_scores", "all_bbox_preds"}, what);
 }
 
 std::map<std::string, Tensor> Detector::inputs(const detect3d::Scene& scene) const {
