@@ -3,13 +3,11 @@
 #include <chrono>
 #include <cmath>
 
+#include "models/pipeline_common.h"
+
 namespace nnc::deblur {
 namespace fs = std::filesystem;
 namespace {
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
 
 uint64_t splitmix64(uint64_t x) {
   uint64_t z = x + 0x9E3779B97F4A7C15ull;

@@ -4,18 +4,13 @@
 
 #include "core/limits.h"
 #include "core/plan_file.h"
+#include "models/pipeline_common.h"
 
 namespace nnc::u2net {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::array<float, 3> kImageNetMean{0.485f, 0.456f, 0.406f};
-constexpr std::array<float, 3> kImageNetStd{0.229f, 0.224f, 0.225f};
 constexpr int kDefaultSize = 320;  // what U2Net was trained at; used when the model leaves H, W open
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
 
 // Checks the convention on the graph as imported; returns the input's name and the dims to run
 // it at (symbolic N becomes 1, symbolic H and W 320).

@@ -144,10 +144,10 @@ detect3d::FrameResult Detector::run(const detect3d::Scene& scene, History& histo
   if (!use_history) history = {};
   auto start = std::chrono::steady_clock::now();
   const std::map<std::string, Tensor> feeds = inputs(scene, history);
-  result.preprocess_ms = detect3d::ms_since(start);
+  result.preprocess_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
   std::map<std::string, Tensor> outputs = Session(model_).run(feeds);
-  result.inference_ms = detect3d::ms_since(start);
+  result.inference_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
   result.boxes = detect3d::decode_boxes(outputs.at("all_cls_scores"), outputs.at("all_bbox_preds"), config_);
   const Tensor& bev = outputs.at("bev_embed");
@@ -156,7 +156,7 @@ detect3d::FrameResult Detector::run(const detect3d::Scene& scene, History& histo
               to_string(prev_bev_dims_));
   history.bev = bev.clone();  // the session's arena reuses its bytes
   history.ego_to_world = scene.ego_to_world;
-  result.postprocess_ms = detect3d::ms_since(start);
+  result.postprocess_ms = ms_since(start);
   return result;
 }
 

@@ -16,9 +16,6 @@ namespace nnc::detect3d {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::array<float, 3> kImageNetMean{0.485f, 0.456f, 0.406f};
-constexpr std::array<float, 3> kImageNetStd{0.229f, 0.224f, 0.225f};
-
 std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -46,10 +43,6 @@ std::array<double, 6> read_range(const std::string& text, const std::string& key
 }
 
 }  // namespace
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
 
 DetectorConfig read_detector_config(const fs::path& model_path, const std::array<double, 6>& pc_range_default,
                                     bool centres_normalized_default) {

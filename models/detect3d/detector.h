@@ -18,6 +18,7 @@
 
 #include "core/api.h"
 #include "models/detect3d/scene.h"
+#include "models/pipeline_common.h"
 
 namespace nnc::detect3d {
 
@@ -75,7 +76,5 @@ std::string boxes_json(const std::string& model, const DetectorConfig& config, c
 // The top-down picture: ego, camera frusta, predicted boxes (class colours, heading tick,
 // velocity arrow) and ground truth (white outlines) when the scene has it; x forward is up.
 Image draw_bev(const Scene& scene, const std::vector<Box3D>& predictions, double range_m, int size_px = 640);
-
-double ms_since(std::chrono::steady_clock::time_point start);
 
 }  // namespace nnc::detect3d

@@ -74,13 +74,13 @@ detect3d::FrameResult Detector::run(const detect3d::Scene& scene) const {
   result.timestamp = scene.timestamp;
   auto start = std::chrono::steady_clock::now();
   const std::map<std::string, Tensor> feeds = inputs(scene);
-  result.preprocess_ms = detect3d::ms_since(start);
+  result.preprocess_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
   const std::map<std::string, Tensor> outputs = Session(model_).run(feeds);
-  result.inference_ms = detect3d::ms_since(start);
+  result.inference_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
   result.boxes = detect3d::decode_boxes(outputs.at("all_cls_scores"), outputs.at("all_bbox_preds"), config_);
-  result.postprocess_ms = detect3d::ms_since(start);
+  result.postprocess_ms = ms_since(start);
   return result;
 }
 

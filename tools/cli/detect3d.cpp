@@ -127,7 +127,7 @@ int cmd_petr(const std::vector<std::string>& argv) {
   print_tuning_summary(detector.model(), false);
   fmt::print("model        {} (PETR, {} cameras at {}x{}, classes {}), loaded in {:.2f} s\n", c.model.string(),
              detector.cameras(), detector.image_width(), detector.image_height(), fmt::join(detector.config().classes, ","),
-             detect3d::ms_since(start) / 1000);
+             ms_since(start) / 1000);
   std::vector<detect3d::FrameResult> results;
   for (size_t i = 0; i < frames.size(); ++i) {
     results.push_back(detector.run(frames[i]));
@@ -163,7 +163,7 @@ int cmd_bevformer(const std::vector<std::string>& argv) {
   print_tuning_summary(detector.model(), false);
   fmt::print("model        {} (BEVFormer, {} cameras at {}x{}, BEV {}x{}, classes {}), loaded in {:.2f} s\n",
              c.model.string(), detector.cameras(), detector.image_width(), detector.image_height(), detector.bev_size(),
-             detector.bev_size(), fmt::join(detector.config().classes, ","), detect3d::ms_since(start) / 1000);
+             detector.bev_size(), fmt::join(detector.config().classes, ","), ms_since(start) / 1000);
   const bool history = !args.flag("--no-history");
   bevformer::History state;
   std::vector<detect3d::FrameResult> results;
