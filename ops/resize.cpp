@@ -180,6 +180,17 @@ ResizeTaps taps_for_axis(const Node& n, int64_t in, int64_t out, double s, doubl
 
 }  // namespace
 
+bool copies_axis(const ResizeTaps& t, int64_t size) {
+  if (t.identity) return true;
+  if (int64_t(t.index.size()) != size * t.width) return false;
+  for (int64_t i = 0; i < size; ++i)
+    for (int64_t j = 0; j < t.width; ++j) {
+      const double w = t.weight[size_t(i * t.width + j)];
+      if (w != 0 && (w != 1 || t.index[size_t(i * t.width + j)] != i)) return false;
+    }
+  return true;
+}
+
 std::vector<ResizeTaps> resize_taps(const Node& n, const Dims& in, const Tensor* roi_input, const Tensor* scales,
                                     const Tensor* sizes) {
   const Plan plan = plan_of(n, in, scales, sizes);

@@ -22,4 +22,8 @@ struct ResizeTaps {
 std::vector<ResizeTaps> resize_taps(const Node& n, const Dims& in, const Tensor* roi, const Tensor* scales,
                                     const Tensor* sizes);
 
+// Whether the taps of an axis of `size` only copy it: every output i reads input i with weight 1
+// (a scale-1 axis, or one Resize does not touch). Kernels that resize two axes check the others.
+bool copies_axis(const ResizeTaps& taps, int64_t size);
+
 }  // namespace nnc

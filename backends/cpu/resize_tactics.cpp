@@ -34,16 +34,6 @@ AxisTaps to_float(const ResizeTaps& t) {
 }
 
 // An axis whose taps copy each coordinate to itself (N and C when only H and W are resized).
-bool copies_axis(const ResizeTaps& t, int64_t size) {
-  if (int64_t(t.index.size()) != size * t.width) return false;
-  for (int64_t i = 0; i < size; ++i)
-    for (int64_t j = 0; j < t.width; ++j) {
-      const double w = t.weight[size_t(i * t.width + j)];
-      if (w != 0 && (w != 1 || t.index[size_t(i * t.width + j)] != i)) return false;
-    }
-  return true;
-}
-
 std::vector<ResizeTaps> taps_of(const Node& node, const Dims& in, std::span<const Tensor* const> inputs) {
   auto input = [&](size_t i) { return i < inputs.size() ? inputs[i] : nullptr; };
   return resize_taps(node, in, input(1), input(2), input(3));

@@ -21,10 +21,18 @@ struct Tactic {
   OpKind op;
   std::string (*rejects)(const Graph& graph, const Node& node);
   std::shared_ptr<const NodeKernel> (*prepare)(const Graph& graph, const Node& node);
+  // The relative L2 error against the reference kernel the tuner holds this tactic to; 0 means
+  // the tuner's own (1e-4). Only reduced-precision tactics (f16 Tensor Cores) set it.
+  double tolerance = 0;
 };
 
 // Every CPU tactic, in the order the tactic table lists them.
 std::span<const Tactic> cpu_tactics();
+
+// Every tactic the tuner and the plan loader know: the CPU's, then those other backends added
+// (the CUDA backend adds its own when a device is in use: backends/cuda/tactics.h).
+std::span<const Tactic> registered_tactics();
+void register_tactics(std::span<const Tactic> more);
 
 // Helpers for `rejects`: the constant value behind a node input, or nullptr.
 const Tensor* constant_input(const Graph& graph, const Node& node, int input);

@@ -1,6 +1,8 @@
 // backends/cpu/tactics.cpp — the list of CPU tactics (each defined in its own file).
 #include "backends/cpu/tactic.h"
 
+#include <vector>
+
 namespace nnc::cpu {
 
 extern const Tactic kConvPointwiseGemm, kConvIm2colGemm, kConvDirectRows, kConvWinogradF2x2, kConvWinogradF4x4;
@@ -27,6 +29,23 @@ std::span<const Tactic> cpu_tactics() {
       kGridSampleBilinearTaps, kQConvVnniGemm, kQuantizeVectorised, kDequantizeVectorised, kDeformAttnFusedTaps,
       kDeformConvIm2colGemm};
   return all;
+}
+
+namespace {
+std::vector<Tactic>& registry() {
+  static std::vector<Tactic> all(cpu_tactics().begin(), cpu_tactics().end());
+  return all;
+}
+}  // namespace
+
+std::span<const Tactic> registered_tactics() { return registry(); }
+
+void register_tactics(std::span<const Tactic> more) {
+  for (const Tactic& t : more) {
+    bool known = false;
+    for (const Tactic& r : registry()) known = known || (r.name == t.name && r.op == t.op);
+    if (!known) registry().push_back(t);
+  }
 }
 
 const Tensor* constant_input(const Graph& graph, const Node& node, int input) {

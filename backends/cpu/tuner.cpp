@@ -66,7 +66,7 @@ bool use_cached(const Graph& graph, const Node& node, const TimingCache::Entry* 
   if (!entry) return false;
   if (entry->chosen != "reference") {
     const Tactic* chosen = nullptr;
-    for (const Tactic& t : cpu_tactics())
+    for (const Tactic& t : registered_tactics())
       if (t.op == node.op && t.name == entry->chosen && t.rejects(graph, node).empty()) chosen = &t;
     if (!chosen) return false;
     kernel = chosen->prepare(graph, node);
@@ -100,7 +100,7 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
   // Which nodes have candidates at all (so progress can count them).
   std::vector<size_t> tunable;
   for (size_t n = 0; n < graph.nodes.size(); ++n)
-    for (const Tactic& t : cpu_tactics())
+    for (const Tactic& t : registered_tactics())
       if (t.op == graph.nodes[n].op) {
         tunable.push_back(n);
         break;
@@ -120,7 +120,7 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
 
     std::vector<const Tactic*> eligible;
     std::vector<CandidateTime> refused;
-    for (const Tactic& t : cpu_tactics()) {
+    for (const Tactic& t : registered_tactics()) {
       if (t.op != node.op) continue;
       std::string why = t.rejects(graph, node);
       if (why.empty()) eligible.push_back(&t);
@@ -159,7 +159,7 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
       (void)run_node(node, inputs.pointers, graph.opset, nullptr, reuse, kernel.get());
       for (size_t i = 0; i < outputs.size() && candidate.note.empty(); ++i) {
         const Difference d = compare(outputs[i], expected[i]);
-        if (!(d.rel_l2 <= options.tolerance))
+        if (!(d.rel_l2 <= (t->tolerance > 0 ? t->tolerance : options.tolerance)))
           candidate.note = fmt::format("rejected: output {} differs from the reference kernel's (rel L2 {:.2e})", i,
                                        d.rel_l2);
       }
