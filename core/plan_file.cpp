@@ -7,6 +7,7 @@
 
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/tactic.h"
+#include "backends/cuda/tactics.h"
 #include "backends/cpu/thread_pool.h"
 #include "core/ir_text.h"
 #include "core/limits.h"
@@ -120,7 +121,7 @@ std::map<std::string, std::string> parse_meta(std::string_view text) {
 }
 
 const cpu::Tactic* find_tactic(OpKind op, std::string_view name) {
-  for (const cpu::Tactic& t : cpu::cpu_tactics())
+  for (const cpu::Tactic& t : cpu::registered_tactics())
     if (t.op == op && t.name == name) return &t;
   return nullptr;
 }
@@ -142,10 +143,14 @@ std::string serialize_plan(const Model& model) {
   // The source's fingerprint: `sha256sum` of the file it was compiled from, when that exists.
   std::error_code ec;
   const std::string sha = !model.source().empty() && fs::is_regular_file(model.source(), ec) ? sha256_file(model.source()) : "";
+  // The GPU the plan's CUDA tactics were tuned on (empty when every node runs on the CPU).
+  std::string gpu;
+  for (const NodeKernel* k : model.kernels())
+    if (k && k->tactic().starts_with("cuda.") && cuda::tactic_settings().device) gpu = cuda::tactic_settings().device->description();
   const std::string meta_text = fmt::format(
-      "nnc={}\nsource={}\nsource_sha256={}\noptions={}\ncpu={}\nisa={}\nthreads={}\nmemory_plan={}\n", NNC_VERSION,
-      model.source(), sha, model.build_options(), cpu.model, cpu::isa_name(cpu.isa), cpu::thread_count(),
-      model.memory_plan() ? 1 : 0);
+      "nnc={}\nsource={}\nsource_sha256={}\noptions={}\ncpu={}\nisa={}\nthreads={}\nmemory_plan={}\ngpu={}\n",
+      NNC_VERSION, model.source(), sha, model.build_options(), cpu.model, cpu::isa_name(cpu.isa), cpu::thread_count(),
+      model.memory_plan() ? 1 : 0, gpu);
   meta.put_bytes(meta_text.data(), meta_text.size());
   const std::string text = print_ir(g);
   ir.put_bytes(text.data(), text.size());
@@ -326,6 +331,19 @@ Model build_from_payload(const std::string& payload, const std::string& file) {
     throw with_context(e, file + ": ");
   }
 
+  // A plan with CUDA tactics runs only on the GPU it was tuned for.
+  const auto meta_value = [&](const char* key) { return meta.contains(key) ? meta.at(key) : std::string(); };
+  if (const std::string gpu = meta_value("gpu"); !gpu.empty()) {
+    std::string why_not;
+    std::shared_ptr<cuda::Device> here = cuda::native_device(&why_not);
+    if (!here)
+      bad_input("{}: gpu: the plan runs nodes on the GPU '{}', and this machine has none ({}); compile the model "
+                "again here", file, gpu, why_not);
+    if (here->description() != gpu)
+      bad_input("{}: gpu: the plan was tuned for '{}', this machine's GPU is '{}'; compile the model again here", file,
+                gpu, here->description());
+    cuda::use_device({here, true});  // the plan chose its tactics (f16 ones included) when it was compiled
+  }
   Reader t(sections[tag("TACT")], file);
   const uint32_t nodes = t.get<uint32_t>("tactic count");
   if (nodes != g.nodes.size()) t.corrupt(fmt::format("{} tactics for {} nodes", nodes, g.nodes.size()));

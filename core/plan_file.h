@@ -45,7 +45,7 @@ struct PlanInfo {
   uint32_t format_version = 0;
   uint32_t checksum = 0;
   uint64_t payload_bytes = 0;
-  // nnc, source, source_sha256, options, cpu, isa, threads, memory_plan
+  // nnc, source, source_sha256, options, cpu, isa, threads, memory_plan, gpu (empty: CPU only)
   std::map<std::string, std::string> meta;
 };
 PlanInfo read_plan_info(const std::filesystem::path& path);

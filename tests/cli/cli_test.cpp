@@ -15,6 +15,7 @@
 using namespace nnc;
 using nnc::testing::CliResult;
 using nnc::testing::run_cli;
+using nnc::testing::run_cli_stdout;
 using nnc::testing::scratch_dir;
 namespace fs = std::filesystem;
 
@@ -101,7 +102,7 @@ TEST_CASE("nnc run: usage and input mistakes exit with 2 and say what is wrong")
 TEST_CASE("nnc bench --json prints one JSON object with the documented fields; --profile names tactics") {
   const fs::path dir = scratch_dir("bench");
   const std::string model = (kGolden / "cnn/model.onnx").string();
-  const CliResult json = run_cli(fmt::format("bench {} --json --iters 3 --warmup 1 --threads 2", model), dir);
+  const CliResult json = run_cli_stdout(fmt::format("bench {} --json --iters 3 --warmup 1 --threads 2", model), dir);
   REQUIRE(json.exit_code == 0);
   // The whole output is one line holding one object.
   CHECK(json.output.front() == '{');

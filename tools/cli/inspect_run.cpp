@@ -228,8 +228,11 @@ int cmd_inspect(const std::vector<std::string>& argv) {
     const PlanInfo info = read_plan_info(path);
     fmt::print("plan    format version {}, payload {} bytes, checksum 0x{:08x} (CRC-32)\n", info.format_version,
                info.payload_bytes, info.checksum);
-    for (const char* key : {"nnc", "source", "source_sha256", "options", "cpu", "isa", "threads", "memory_plan"})
-      fmt::print("  {:<14} {}\n", key, info.meta.contains(key) ? info.meta.at(key) : "(not recorded)");
+    for (const char* key : {"nnc", "source", "source_sha256", "options", "cpu", "isa", "threads", "memory_plan", "gpu"})
+      fmt::print("  {:<14} {}\n", key,
+                 !info.meta.contains(key)                          ? "(not recorded)"
+                 : std::string(key) == "gpu" && info.meta.at(key).empty() ? "none (every node runs on the CPU)"
+                                                                          : info.meta.at(key));
     fmt::print("\n");
   }
   fmt::print("model   {}\ngraph   {} (opset {})\n\ninputs\n", model.source(), g.name, g.opset);

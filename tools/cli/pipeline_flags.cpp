@@ -3,11 +3,13 @@
 
 #include <cstdlib>
 
+#include "backends/cuda/tactics.h"
+
 namespace nnc::cli {
 
-const std::set<std::string> kPipelineFlags = {"-O0", "-O1", "-O2", "-O3", "--verify-passes", "--no-tune"};
+const std::set<std::string> kPipelineFlags = {"-O0", "-O1", "-O2", "-O3", "--verify-passes", "--no-tune", "--fp16"};
 const std::set<std::string> kPipelineOptions = {"--passes", "--disable-pass", "--dump-passes", "--explain",
-                                                "--input-shape", "--threads", "--timing-cache"};
+                                                "--input-shape", "--threads", "--timing-cache", "--device"};
 const char* const kPipelineHelp =
     "  -O0..-O3              optimisation level (default -O2; -O0 runs the graph as imported)\n"
     "  --passes A,B,C        run exactly these passes, in this order (see nnc compile --list-passes)\n"
@@ -20,7 +22,10 @@ const char* const kPipelineHelp =
     "  --input-shape NAME:DxD...  fix symbolic input dims (repeatable)\n"
     "  --threads N           threads for the CPU kernels (default: all cores this process may use)\n"
     "  --no-tune             skip autotuning: every node runs its reference kernel\n"
-    "  --timing-cache FILE   reuse tuning results from FILE and add new ones to it (created if absent)\n";
+    "  --timing-cache FILE   reuse tuning results from FILE and add new ones to it (created if absent)\n"
+    "  --device cpu|cuda|auto  where the tuner may place nodes (default auto: the GPU's tactics compete\n"
+    "                        with the CPU's when there is a GPU; cuda: fail without one)\n"
+    "  --fp16                let f16 Tensor-Core tactics compete (checked within 2e-3 instead of 1e-4)\n";
 
 std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
   a.insert(b.begin(), b.end());
@@ -86,7 +91,26 @@ LoadOptions load_options(const Args& args) {
   options.tune = !args.flag("--no-tune");
   options.tuning.cache_file = args.get("--timing-cache");
   if (args.has("--threads")) set_thread_count(args.get_int("--threads", 0, 1, 256));
+  select_device(args.has("--device") ? args.get("--device") : "auto", args.flag("--fp16"));
   return options;
+}
+
+void select_device(const std::string& device, bool allow_f16) {
+  if (device != "cpu" && device != "cuda" && device != "auto")
+    usage_error("--device must be cpu, cuda or auto, got '{}'", device);
+  if (device == "cpu") {
+    cuda::use_device({});
+    return;
+  }
+  std::string why_not;
+  std::shared_ptr<cuda::Device> gpu = cuda::native_device(&why_not);
+  if (!gpu && device == "cuda") fail(ErrorKind::Runtime, "--device cuda: {}", why_not);
+  if (!gpu) {
+    static bool said = false;  // once per process
+    if (!said) fmt::print(stderr, "nnc: no GPU ({}): running on the CPU\n", why_not);
+    said = true;
+  }
+  cuda::use_device({gpu, allow_f16});
 }
 
 LoadOptions imported_options(const LoadOptions& options) {
