@@ -20,7 +20,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   # Only what the unit and malformed-input tests need (the golden and conformance runs would
   # take long under the sanitizers and exercise the same kernels as the unit tests).
   CC=clang-16 CXX=clang++-16 BUILD_DIR=build-fuzz BUILD_TYPE=RelWithDebInfo \
-    TARGETS="nnc nnc_test_core nnc_test_ops nnc_test_passes nnc_test_backends nnc_test_importers nnc_test_images
+    TARGETS="nnc nnc_test_core nnc_test_ops nnc_test_passes nnc_test_backends nnc_test_cuda nnc_test_importers nnc_test_images
              fuzz_onnx_import fuzz_onnx_model fuzz_ir_text fuzz_plan fuzz_image fuzz_npy fuzz_tensor_proto fuzz_calib_folder fuzz_scene" \
     tools/build.sh -DNNC_FUZZ=ON
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0

@@ -2,7 +2,7 @@
 // own source and launch geometry (backends/cuda/launchers.cuh), on shapes that are not multiples
 // of the tiles, with the fused epilogues, broadcasts, padding and sampling modes models use.
 // f32 tactics must agree within 1e-5 relative L2, f16 Tensor-Core ones within 2e-3, the INT8
-// one byte for byte. The same tests run on a GPU with NNC_CUDA_TEST_NATIVE=1 (see README).
+// one byte for byte. On a machine with a GPU every check runs natively as well.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -20,22 +20,21 @@ using nnc::testing::parse_typed;
 
 namespace {
 
-// The device the tests run on: the emulator, or the GPU when NNC_CUDA_TEST_NATIVE=1 and there is one.
-std::shared_ptr<cuda::Device> test_device() {
-  static const std::shared_ptr<cuda::Device> device = [] {
-    const char* native = std::getenv("NNC_CUDA_TEST_NATIVE");
-    if (native && std::string(native) == "1") {
-      std::string why;
-      if (auto d = cuda::native_device(&why)) return d;
-      MESSAGE("NNC_CUDA_TEST_NATIVE=1 but no GPU (" << why << "): running on the emulator");
-    }
-    return cuda::emulated_device();
+// The devices the tests run on: always the emulator, and the GPU too when there is one (the same
+// kernels natively; the first test says which).
+std::vector<std::shared_ptr<cuda::Device>> test_devices() {
+  static const std::vector<std::shared_ptr<cuda::Device>> devices = [] {
+    std::vector<std::shared_ptr<cuda::Device>> d{cuda::emulated_device()};
+    std::string why;
+    if (auto gpu = cuda::native_device(&why)) d.push_back(gpu);
+    else MESSAGE("no GPU (" << why << "): the CUDA kernels run on the emulator only; native runs skipped");
+    return d;
   }();
-  return device;
+  return devices;
 }
 
 struct DeviceScope {
-  DeviceScope() { cuda::use_device({test_device(), true}); }
+  explicit DeviceScope(std::shared_ptr<cuda::Device> d) { cuda::use_device({std::move(d), true}); }
   ~DeviceScope() { cuda::use_device({}); }
 };
 
@@ -52,7 +51,6 @@ Tensor random_bytes(DType t, const Dims& dims, std::mt19937& rng) {
 // Runs node 0 of `g` with the reference kernel and with every CUDA tactic that accepts it;
 // returns the names of those that ran. `input_scale` scales the random f32 inputs.
 std::vector<std::string> check_cuda_tactics(const Graph& g, float input_scale = 1.0f) {
-  DeviceScope scope;
   const Node& node = g.nodes[0];
   std::vector<Tensor> owned;
   std::vector<const Tensor*> inputs;
@@ -81,22 +79,25 @@ std::vector<std::string> check_cuda_tactics(const Graph& g, float input_scale = 
   for (int64_t i = 0; i < expected[0].numel() && distinct.size() < 8; ++i) distinct.insert(expected[0].get_double(i));
   CHECK(distinct.size() >= std::min<size_t>(8, size_t(expected[0].numel())));
   std::vector<std::string> ran;
-  for (const cpu::Tactic& t : cuda::cuda_tactics()) {
-    if (t.op != node.op) continue;
-    if (const std::string why = t.rejects(g, node); !why.empty()) {
-      MESSAGE(t.name << " refused: " << why);
-      continue;
+  for (const std::shared_ptr<cuda::Device>& device : test_devices()) {
+    DeviceScope scope(device);
+    for (const cpu::Tactic& t : cuda::cuda_tactics()) {
+      if (t.op != node.op) continue;
+      if (const std::string why = t.rejects(g, node); !why.empty()) {
+        MESSAGE(t.name << " refused: " << why);
+        continue;
+      }
+      const auto kernel = t.prepare(g, node);
+      const std::vector<Tensor> got = run_node(node, inputs, g.opset, nullptr, nullptr, kernel.get());
+      REQUIRE(got[0].dims() == expected[0].dims());
+      const Difference d = compare(got[0], expected[0]);
+      const bool integer = got[0].dtype() == DType::U8 || got[0].dtype() == DType::I8;
+      const double tolerance = integer ? 0.0 : t.tolerance > 0 ? t.tolerance : 1e-5;
+      INFO(t.name << " on " << device->description() << ": rel L2 " << d.rel_l2 << ", max abs " << d.max_abs);
+      if (integer) CHECK(d.max_abs == 0);
+      else CHECK(d.rel_l2 <= tolerance);
+      if (device->emulated()) ran.emplace_back(t.name);
     }
-    const auto kernel = t.prepare(g, node);
-    const std::vector<Tensor> got = run_node(node, inputs, g.opset, nullptr, nullptr, kernel.get());
-    REQUIRE(got[0].dims() == expected[0].dims());
-    const Difference d = compare(got[0], expected[0]);
-    const bool integer = got[0].dtype() == DType::U8 || got[0].dtype() == DType::I8;
-    const double tolerance = integer ? 0.0 : t.tolerance > 0 ? t.tolerance : 1e-5;
-    INFO(t.name << ": rel L2 " << d.rel_l2 << ", max abs " << d.max_abs);
-    if (integer) CHECK(d.max_abs == 0);
-    else CHECK(d.rel_l2 <= tolerance);
-    ran.emplace_back(t.name);
   }
   return ran;
 }
@@ -154,7 +155,7 @@ TEST_CASE("CUDA conv tactics apply the fused residual and activation") {
 
 TEST_CASE("f16 tactics are candidates only when f16 is allowed") {
   const Graph g = parse_typed(conv_graph("[1,3,8,8]", "[4,3,3,3]", "pads=[1,1,1,1]"));
-  cuda::use_device({cuda::emulated_device(), false});
+  cuda::use_device({cuda::emulated_device(), false});  // f16 not allowed
   for (const cpu::Tactic& t : cuda::cuda_tactics())
     if (t.op == OpKind::Conv) CHECK((t.rejects(g, g.nodes[0]) == "f16 not allowed (--fp16)") == (t.tolerance > 0));
   cuda::use_device({});
