@@ -1,5 +1,10 @@
 #include "core/api.h"
 
+#include <optional>
+
+#include "backends/cuda/residency.h"
+#include "backends/cuda/tactics.h"
+
 #include <fstream>
 
 #include "backends/cpu/thread_pool.h"
@@ -129,7 +134,21 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
   options.kernels = model_.kernels();
   options.timer = timer;
   options.tap = tap;
-  const std::vector<Tensor> results = run_reference(g, ordered, options);
+  // Nodes on a GPU keep their tensors there between them (backends/cuda/residency.h).
+  std::optional<cuda::DeviceResidency> residency;
+  if (cuda::DeviceResidency::any_cuda(options.kernels) && cuda::tactic_settings().device) {
+    residency.emplace(g, options.plan, options.kernels, cuda::tactic_settings().device, /*download_every_output=*/bool(tap),
+                      /*synchronize_every_node=*/bool(timer));
+    options.before_node = [&](size_t n, std::span<const Tensor* const> in) { residency->before_node(n, in); };
+  }
+  std::optional<cuda::DeviceResidency::Active> active;
+  if (residency) active.emplace(*residency);
+  std::vector<Tensor> results = run_reference(g, ordered, options);
+  if (residency) {
+    residency->finish(results);
+    std::lock_guard lock(arenas_->mutex);
+    last_transfers_ = residency->stats();
+  }
   if (options.arena) {  // back to the pool (not on an exception: the next run allocates anew)
     std::lock_guard lock(arenas_->mutex);
     arenas_->idle.push_back(std::move(options.arena));

@@ -19,6 +19,7 @@
 
 #include "core/error.h"
 #include "core/graph.h"
+#include "core/transfer_stats.h"
 #include "core/memory_plan.h"
 #include "core/tensor.h"
 #include "backends/cpu/tuner.h"
@@ -107,6 +108,11 @@ class Session {
   // writes (nnc compare), valid only during the call: the arena reuses its bytes afterwards.
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs, const NodeTimer& timer = nullptr,
                                     const TensorTap& tap = nullptr) const;
+  // What the last run copied between host and GPU (all zero when every node ran on the CPU).
+  TransferStats last_transfers() const {
+    std::lock_guard lock(arenas_->mutex);
+    return last_transfers_;
+  }
 
  private:
   struct ArenaPool {
@@ -115,6 +121,7 @@ class Session {
   };
   const Model& model_;
   std::shared_ptr<ArenaPool> arenas_;
+  mutable TransferStats last_transfers_;
 };
 
 }  // namespace nnc

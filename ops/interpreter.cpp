@@ -134,6 +134,12 @@ std::vector<Tensor> run_reference(const Graph& graph, std::span<const Tensor> in
     const Node& node = graph.nodes[n];
     const auto started = options.timer ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     std::vector<Tensor> results;
+    if (options.before_node) {
+      node_inputs.assign(node.inputs.size(), nullptr);
+      for (size_t i = 0; i < node.inputs.size(); ++i)
+        if (node.inputs[i] != kNoValue) node_inputs[i] = get(node.inputs[i]);
+      options.before_node(n, node_inputs);
+    }
     if (plan && plan->skip_node[n]) {  // zero-copy Concat: the inputs already fill the output
       const TensorType& t = graph.type(node.outputs[0]);
       results.push_back(Tensor::view(arena, size_t(plan->offset[size_t(node.outputs[0])]), t.dtype, t.shape.concrete()));

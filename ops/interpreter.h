@@ -38,8 +38,14 @@ class NodeKernel {
 // Called after each node with its wall time in milliseconds (for `nnc bench --profile`).
 using NodeTimer = std::function<void(size_t node_index, double ms)>;
 
+// Called before each node of the top-level graph with the tensors it will read (a zero-copy
+// Concat the memory plan skips included): a runtime that keeps some tensors in another memory
+// (the CUDA backend's device residency) brings them up to date here.
+using BeforeNode = std::function<void(size_t node_index, std::span<const Tensor* const> inputs)>;
+
 struct InterpreterOptions {
   TensorTap tap;
+  BeforeNode before_node;
   // Also keep every intermediate alive until the end (tests, debugging). Ignores `plan`.
   bool keep_intermediates = false;
   // Place intermediates in one arena as planned (passes/plan_memory.h), run outputs in place and

@@ -112,7 +112,13 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
     if (options.progress) options.progress(index, tunable.size(), node);
     NodeTuning tuning{.node = n};
     const std::string signature = TimingCache::signature(graph, node);
-    if (use_cached(graph, node, cache.find(signature), tuning, result.kernels[n])) {
+    const bool exclusive = !options.exclusive_prefix.empty() && [&] {
+      for (const Tactic& t : registered_tactics())
+        if (t.op == node.op && t.name.starts_with(options.exclusive_prefix) && t.rejects(graph, node).empty()) return true;
+      return false;
+    }();
+    // (A cached choice was made among all candidates: not what an exclusive choice asks for.)
+    if (!exclusive && use_cached(graph, node, cache.find(signature), tuning, result.kernels[n])) {
       ++result.cache_hits;
       result.nodes.push_back(std::move(tuning));
       continue;
@@ -123,6 +129,8 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
     for (const Tactic& t : registered_tactics()) {
       if (t.op != node.op) continue;
       std::string why = t.rejects(graph, node);
+      if (why.empty() && exclusive && !t.name.starts_with(options.exclusive_prefix))
+        why = fmt::format("not a {} tactic", options.exclusive_prefix);
       if (why.empty()) eligible.push_back(&t);
       else refused.push_back({std::string(t.name), -1, std::move(why)});
     }
@@ -145,7 +153,7 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
     if (reference_ms < 50)  // cheap enough to time properly
       reference_ms = median_ms([&] { (void)run_node(node, inputs.pointers, graph.opset); }, options.runs);
     tuning.candidates.push_back({"reference", reference_ms, ""});
-    double best_ms = options.prefer_tactics ? INFINITY : reference_ms;
+    double best_ms = options.prefer_tactics || exclusive ? INFINITY : reference_ms;
     tuning.chosen = "reference";
 
     // Outputs are allocated once per node and reused by every run, as in a planned graph.
@@ -179,7 +187,7 @@ TuningResult tune(const Graph& graph, const TuneOptions& options) {
       tuning.candidates.push_back(std::move(candidate));
     }
     for (CandidateTime& c : refused) tuning.candidates.push_back(std::move(c));
-    cache.put(signature, {tuning.chosen, tuning.candidates});
+    if (!exclusive) cache.put(signature, {tuning.chosen, tuning.candidates});
     result.nodes.push_back(std::move(tuning));
   }
   if (!options.cache_file.empty()) cache.save(options.cache_file);

@@ -49,6 +49,10 @@ struct TuneOptions {
   // Choose the fastest fast tactic that passes its check even where the reference kernel is
   // faster (so tests, e.g. `nnc conformance --kernels tactics`, exercise every tactic).
   bool prefer_tactics = false;
+  // When a tactic whose name starts with this prefix can run a node, the choice is among those
+  // alone (the reference still runs, as the check): `nnc --device cuda` ("cuda.") puts on the
+  // GPU every node a GPU tactic can run. Empty: every candidate competes.
+  std::string exclusive_prefix;
   // A timing cache file (backends/cpu/timing_cache.h): read before tuning, nodes found there are
   // not timed again, and new results are written back. Empty: no cache.
   std::filesystem::path cache_file;

@@ -65,13 +65,12 @@ class ConvKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     ConvF32Problem p = problem_;
-    p.x = upload_input<float>(k, 0, 0);
-    if (k.has_input(3)) p.epilogue.residual = upload_input<float>(k, 3, 1);
-    p.y = output_buffer<float>(k, 0, 2);
+    p.x = io.in<float>(0);
+    if (k.has_input(3)) p.epilogue.residual = io.in<float>(3);
+    p.y = io.out<float>(0);
     (tensor_cores_ ? kernels().conv_tensor_core_f16 : kernels().conv_simt)(p, stream());
-    download_output(k, 0, 2);
   }
   ConvF32Problem problem_;
   bool tensor_cores_;

@@ -79,15 +79,14 @@ class MatMulKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     MatMulProblem p = p_;
-    p.A = upload_input<float>(k, 0, 0);
-    p.B = b_constant_ ? b_constant_ : upload_input<float>(k, 1, 1);
-    if (has_c_) p.C = c_constant_ ? c_constant_ : upload_input<float>(k, 2, 2);
-    if (has_bias_) p.bias = bias_constant_ ? bias_constant_ : upload_input<float>(k, 2, 2);
-    p.Y = output_buffer<float>(k, 0, 3);
+    p.A = io.in<float>(0);
+    p.B = b_constant_ ? b_constant_ : io.in<float>(1);
+    if (has_c_) p.C = c_constant_ ? c_constant_ : io.in<float>(2);
+    if (has_bias_) p.bias = bias_constant_ ? bias_constant_ : io.in<float>(2);
+    p.Y = io.out<float>(0);
     (tensor_cores_ ? kernels().matmul_tensor_core_f16 : kernels().matmul_simt)(p, stream());
-    download_output(k, 0, 3);
   }
   MatMulProblem p_;
   bool tensor_cores_;

@@ -12,21 +12,33 @@
 
 namespace nnc::cuda {
 
+// Where a CUDA kernel finds this run's inputs and puts its outputs, in device memory. Inputs are
+// moved to the device only when asked for: the constants a kernel uploaded in prepare are not.
+class DeviceIo {
+ public:
+  virtual ~DeviceIo() = default;
+  virtual const void* input(int i) = 0;
+  virtual void* output(int o) = 0;
+  template <class T>
+  const T* in(int i) { return static_cast<const T*>(input(i)); }
+  template <class T>
+  T* out(int o) { return static_cast<T*>(output(o)); }
+};
+
 class CudaNodeKernel : public NodeKernel {
  public:
   CudaNodeKernel(std::string_view tactic, std::shared_ptr<Device> device) : tactic_(tactic), device_(std::move(device)) {}
   std::string_view tactic() const override { return tactic_; }
   int64_t held_bytes() const override { return held_bytes_; }
-  // Uploads, launches and downloads under a lock (one run at a time owns the scratch buffers).
-  void run(KernelContext& k) const final {
-    std::lock_guard lock(mutex_);
-    launch(k);
-    device_->synchronize();
-  }
+  // Within a whole-model run (DeviceResidency::current() on this device) the tensors stay on the
+  // device between CUDA nodes; alone (the tuner, run_node) the kernel uploads what it reads,
+  // launches, downloads its outputs and waits.
+  void run(KernelContext& k) const final;
+  const std::shared_ptr<Device>& device() const { return device_; }
 
  protected:
-  // Queues the node's work: upload inputs, launch, download outputs.
-  virtual void launch(KernelContext& k) const = 0;
+  // Queues the node's work on the device's stream.
+  virtual void enqueue(KernelContext& k, DeviceIo& io) const = 0;
 
   const KernelSet& kernels() const { return device_->kernels(); }
   void* stream() const { return device_->stream(); }
@@ -46,35 +58,16 @@ class CudaNodeKernel : public NodeKernel {
     return constants_.back().as<const void>();
   }
 
-  // Scratch slot `slot` holding a copy of input `i` of this run.
-  template <class T>
-  const T* upload_input(KernelContext& k, int i, size_t slot) const {
-    void* d = scratch(slot, k.in(i).nbytes());
-    device_->upload(d, k.in(i).bytes(), k.in(i).nbytes());
-    return static_cast<const T*>(d);
-  }
-  // Scratch slot `slot` sized for output `o`; download_output copies it back.
-  template <class T>
-  T* output_buffer(KernelContext& k, int o, size_t slot) const {
-    return static_cast<T*>(scratch(slot, k.out(o).nbytes()));
-  }
-  void download_output(KernelContext& k, int o, size_t slot) const {
-    device_->download(k.out(o).bytes(), scratch_[slot].as<void>(), k.out(o).nbytes());
-  }
-
  private:
-  void* scratch(size_t slot, size_t bytes) const {
-    if (scratch_.size() <= slot) scratch_.resize(slot + 1);
-    if (scratch_[slot].bytes() < bytes) scratch_[slot] = DeviceBuffer(device_, bytes);
-    return scratch_[slot].as<void>();
-  }
+  class ScratchIo;
+  class ResidentIo;
 
   std::string_view tactic_;
   std::shared_ptr<Device> device_;
   std::vector<DeviceBuffer> constants_;
   int64_t held_bytes_ = 0;
   mutable std::mutex mutex_;
-  mutable std::vector<DeviceBuffer> scratch_;
+  mutable std::vector<DeviceBuffer> scratch_;  // a run's inputs and outputs when alone
 };
 
 // ops/epilogue.h's activation of a node, as the kernels read it.

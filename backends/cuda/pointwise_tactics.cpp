@@ -57,12 +57,11 @@ class SoftmaxKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     SoftmaxArgs a = a_;
-    a.x = upload_input<float>(k, 0, 0);
-    a.y = output_buffer<float>(k, 0, 1);
+    a.x = io.in<float>(0);
+    a.y = io.out<float>(0);
     kernels().softmax(a, stream());
-    download_output(k, 0, 1);
   }
   SoftmaxArgs a_;
 };
@@ -93,14 +92,13 @@ class LayerNormKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     LayerNormArgs a = a_;
-    a.x = upload_input<float>(k, 0, 0);
-    a.scale = upload_input<float>(k, 1, 1);
-    if (has_bias_) a.bias = upload_input<float>(k, 2, 2);
-    a.y = output_buffer<float>(k, 0, 3);
+    a.x = io.in<float>(0);
+    a.scale = io.in<float>(1);
+    if (has_bias_) a.bias = io.in<float>(2);
+    a.y = io.out<float>(0);
     kernels().layer_norm(a, stream());
-    download_output(k, 0, 3);
   }
   LayerNormArgs a_;
   bool has_bias_ = false;
@@ -133,12 +131,11 @@ class PoolKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     PoolArgs a = a_;
-    a.x = upload_input<float>(k, 0, 0);
-    a.y = output_buffer<float>(k, 0, 1);
+    a.x = io.in<float>(0);
+    a.y = io.out<float>(0);
     kernels().pool2d(a, stream());
-    download_output(k, 0, 1);
   }
   PoolArgs a_;
 };
@@ -187,12 +184,11 @@ class ResizeKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     ResizeArgs a = a_;
-    a.x = upload_input<float>(k, 0, 0);
-    a.y = output_buffer<float>(k, 0, 1);
+    a.x = io.in<float>(0);
+    a.y = io.out<float>(0);
     kernels().resize2d(a, stream());
-    download_output(k, 0, 1);
   }
   ResizeArgs a_;
 };
@@ -217,13 +213,12 @@ class GridSampleKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     GridSampleArgs a = a_;
-    a.x = upload_input<float>(k, 0, 0);
-    a.grid = upload_input<float>(k, 1, 1);
-    a.y = output_buffer<float>(k, 0, 2);
+    a.x = io.in<float>(0);
+    a.grid = io.in<float>(1);
+    a.y = io.out<float>(0);
     kernels().grid_sample(a, stream());
-    download_output(k, 0, 2);
   }
   GridSampleArgs a_;
 };
@@ -272,13 +267,12 @@ class BinaryKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     BinaryArgs a = a_;
-    a.a = constant_[0] ? constant_[0] : upload_input<float>(k, 0, 0);
-    a.b = constant_[1] ? constant_[1] : upload_input<float>(k, 1, 1);
-    a.y = output_buffer<float>(k, 0, 2);
+    a.a = constant_[0] ? constant_[0] : io.in<float>(0);
+    a.b = constant_[1] ? constant_[1] : io.in<float>(1);
+    a.y = io.out<float>(0);
     kernels().binary(a, stream());
-    download_output(k, 0, 2);
   }
   BinaryArgs a_;
   const float* constant_[2] = {nullptr, nullptr};
@@ -312,12 +306,11 @@ class UnaryKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     UnaryArgs a = a_;
-    a.x = upload_input<float>(k, 0, 0);
-    a.y = output_buffer<float>(k, 0, 1);
+    a.x = io.in<float>(0);
+    a.y = io.out<float>(0);
     kernels().unary(a, stream());
-    download_output(k, 0, 1);
   }
   UnaryArgs a_;
 };

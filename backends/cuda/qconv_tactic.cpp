@@ -96,13 +96,12 @@ class QConvKernel final : public CudaNodeKernel {
   }
 
  private:
-  void launch(KernelContext& k) const override {
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
     QConvProblem<X, Y> p = p_;
-    p.x = upload_input<X>(k, 0, 0);
-    if (k.has_input(9)) p.residual = upload_input<Y>(k, 9, 1);
-    p.y = output_buffer<Y>(k, 0, 2);
+    p.x = io.in<X>(0);
+    if (k.has_input(9)) p.residual = io.in<Y>(9);
+    p.y = io.out<Y>(0);
     run_qconv(kernels(), p, stream());
-    download_output(k, 0, 2);
   }
   QConvProblem<X, Y> p_;
 };

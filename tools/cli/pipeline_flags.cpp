@@ -23,8 +23,9 @@ const char* const kPipelineHelp =
     "  --threads N           threads for the CPU kernels (default: all cores this process may use)\n"
     "  --no-tune             skip autotuning: every node runs its reference kernel\n"
     "  --timing-cache FILE   reuse tuning results from FILE and add new ones to it (created if absent)\n"
-    "  --device cpu|cuda|auto  where the tuner may place nodes (default auto: the GPU's tactics compete\n"
-    "                        with the CPU's when there is a GPU; cuda: fail without one)\n"
+    "  --device cpu|cuda|auto  where nodes run: cpu; cuda (every node a GPU kernel can run runs on the\n"
+    "                        GPU, the rest on the CPU; an error without a GPU); auto (default: the GPU's\n"
+    "                        tactics compete with the CPU's by time, transfers included, when there is a GPU)\n"
     "  --fp16                let f16 Tensor-Core tactics compete (checked within 2e-3 instead of 1e-4)\n";
 
 std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
@@ -91,7 +92,9 @@ LoadOptions load_options(const Args& args) {
   options.tune = !args.flag("--no-tune");
   options.tuning.cache_file = args.get("--timing-cache");
   if (args.has("--threads")) set_thread_count(args.get_int("--threads", 0, 1, 256));
-  select_device(args.has("--device") ? args.get("--device") : "auto", args.flag("--fp16"));
+  const std::string device = args.has("--device") ? args.get("--device") : "auto";
+  select_device(device, args.flag("--fp16"));
+  if (device == "cuda") options.tuning.exclusive_prefix = "cuda.";
   return options;
 }
 

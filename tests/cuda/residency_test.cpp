@@ -1,0 +1,86 @@
+// Whole-model runs with nodes on the (emulated) GPU: tensors stay in device memory between CUDA
+// nodes, a CPU node in the middle gets its inputs downloaded first, a zero-copy Concat stays
+// zero-copy on the device, and the outputs equal the unoptimised graph's. The transfer counts
+// show what moved.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "backends/cuda/tactics.h"
+#include "core/api.h"
+#include "core/compare.h"
+
+using namespace nnc;
+
+namespace {
+
+// Conv -> MaxPool -> two Convs -> Concat -> Transpose (no CUDA tactic: runs on the CPU) -> Softmax.
+const char* kModel = R"(graph residency opset=17
+input %x f32[1,3,20,20]
+const @w1 f32[8,3,3,3] random(seed=1)
+const @b1 f32[8] random(seed=2)
+const @w2 f32[6,8,3,3] random(seed=3)
+const @w3 f32[5,8,1,1] random(seed=4)
+%c1 _ = Conv %x, @w1, @b1 pads=[1,1,1,1] act="Relu"
+%p _ = MaxPool %c1 kernel_shape=[2,2] strides=[2,2]
+%a _ = Conv %p, @w2 pads=[1,1,1,1]
+%b _ = Conv %p, @w3
+%cat _ = Concat %a, %b axis=1
+%t _ = Transpose %cat perm=[0,2,3,1]
+%y _ = Softmax %t axis=-1
+return %y
+)";
+
+std::filesystem::path write_model() {
+  const auto path = std::filesystem::temp_directory_path() / ("nnc_residency_" + std::to_string(::getpid()) + ".nnc");
+  std::ofstream(path) << kModel;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("a model with nodes on the GPU keeps their tensors on the device and matches the reference") {
+  const auto path = write_model();
+  cuda::use_device({cuda::emulated_device(), false});
+  LoadOptions options;
+  options.tuning.exclusive_prefix = "cuda.";  // nnc --device cuda
+  options.tuning.runs = 1;
+  const Model model = load_model(path, options);
+  LoadOptions o0;
+  o0.passes.level = 0;
+  o0.tune = false;
+  o0.plan_memory = false;
+  const Model reference = load_model(path, o0);
+  std::filesystem::remove(path);
+
+  int on_gpu = 0;
+  for (const NodeKernel* k : model.kernels()) on_gpu += k && k->tactic().starts_with("cuda.");
+  CHECK(on_gpu >= 4);  // the convs, the pool and the softmax
+  REQUIRE(model.memory_plan());
+  CHECK(model.memory_plan()->zero_copy_concats == 1);  // the convs write into the Concat's output
+
+  const Tensor x = random_tensor(DType::F32, {1, 3, 20, 20}, 9);
+  const Session session(model);
+  const auto got = session.run({{"x", x}});
+  const auto want = Session(reference).run({{"x", x}});
+  const Difference d = compare(got.at("y"), want.at("y"));
+  INFO("rel L2 " << d.rel_l2 << ", max abs " << d.max_abs);
+  CHECK(d.rel_l2 < 1e-5);
+
+  // One upload of x; the Transpose's input comes down, its output goes back up; y comes home.
+  const TransferStats t = session.last_transfers();
+  CHECK(t.uploads == 2);
+  CHECK(t.downloads == 2);
+  CHECK(t.upload_bytes == int64_t(x.nbytes()) + 11 * 10 * 10 * 4);
+  CHECK(t.download_bytes == 2 * 11 * 10 * 10 * 4);
+
+  // A tap sees every tensor as the GPU computed it: each CUDA output comes down at once.
+  int tapped = 0;
+  const auto tapped_run = session.run({{"x", x}}, nullptr, [&](const Node&, int, const Tensor&) { ++tapped; });
+  CHECK(compare(tapped_run.at("y"), want.at("y")).rel_l2 < 1e-5);
+  CHECK(tapped >= 6);
+  CHECK(session.last_transfers().downloads >= on_gpu);
+  cuda::use_device({});
+}
