@@ -335,7 +335,9 @@ Model build_from_payload(const std::string& payload, const std::string& file) {
   const auto meta_value = [&](const char* key) { return meta.contains(key) ? meta.at(key) : std::string(); };
   if (const std::string gpu = meta_value("gpu"); !gpu.empty()) {
     std::string why_not;
-    std::shared_ptr<cuda::Device> here = cuda::native_device(&why_not);
+    // (A plan made with --device emulator runs on the emulator, which every nnc has.)
+    std::shared_ptr<cuda::Device> here =
+        gpu == cuda::emulated_device()->description() ? cuda::emulated_device() : cuda::native_device(&why_not);
     if (!here)
       bad_input("{}: gpu: the plan runs nodes on the GPU '{}', and this machine has none ({}); compile the model "
                 "again here", file, gpu, why_not);

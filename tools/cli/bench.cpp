@@ -52,7 +52,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
         "--profile times every node: a table of the slowest nodes (time, share, GFLOP/s, tactic) and\n"
         "the time per op type. --json prints one JSON object: median_ms, p90_ms, min_ms, mean_ms,\n"
         "times_ms, threads, peak_rss_mb, tune_s (and with --profile a `profile` array: node, op, ms, gflop,\n"
-        "tactic).\n\noptions:\n{}",
+        "tactic). When nodes run on a GPU it also reports, per inference, the time and bytes of the\n"
+        "host-to-device and device-to-host copies (JSON: h2d_ms, h2d_bytes, d2h_ms, d2h_bytes).\n\noptions:\n{}",
         kPipelineHelp);
     return 0;
   }
@@ -73,11 +74,16 @@ int cmd_bench(const std::vector<std::string>& argv) {
   std::vector<double> node_ms(g.nodes.size(), 0.0);
   const NodeTimer timer = [&](size_t n, double ms) { node_ms[n] += ms; };
   std::vector<double> times;
+  TransferStats copies;  // summed over the timed runs (GPU nodes only)
   for (int i = 0; i < iters; ++i) {
     const auto start = std::chrono::steady_clock::now();
     (void)session.run(inputs, profile ? timer : nullptr);
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    const TransferStats t = session.last_transfers();
+    copies.uploads += t.uploads, copies.upload_bytes += t.upload_bytes, copies.upload_ms += t.upload_ms;
+    copies.downloads += t.downloads, copies.download_bytes += t.download_bytes, copies.download_ms += t.download_ms;
   }
+  const bool on_gpu = copies.uploads + copies.downloads > 0;
   const double median = percentile(times, 0.5), p90 = percentile(times, 0.9);
   const double minimum = *std::min_element(times.begin(), times.end());
   const double mean = std::accumulate(times.begin(), times.end(), 0.0) / double(times.size());
@@ -99,6 +105,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
         model.tuning().seconds);
     for (size_t i = 0; i < times.size(); ++i) out += fmt::format("{}{:.4f}", i ? ", " : "", times[i]);
     out += "]";
+    if (on_gpu)
+      out += fmt::format(", \"h2d_ms\": {:.4f}, \"h2d_bytes\": {}, \"d2h_ms\": {:.4f}, \"d2h_bytes\": {}",
+                         copies.upload_ms / iters, copies.upload_bytes / iters, copies.download_ms / iters,
+                         copies.download_bytes / iters);
     if (profile) {
       out += ", \"profile\": [";
       for (size_t i = 0; i < nodes.size(); ++i) {
@@ -119,6 +129,12 @@ int cmd_bench(const std::vector<std::string>& argv) {
   fmt::print("latency     median {:.3f} ms   p90 {:.3f} ms   min {:.3f} ms   mean {:.3f} ms\n", median, p90, minimum,
              mean);
   fmt::print("throughput  {:.2f} inferences/s\npeak memory {:.1f} MiB resident\n", 1000.0 / median, peak_rss_mb());
+  if (on_gpu)  // per inference; the rest of the latency is the kernels and the CPU's nodes
+    fmt::print("gpu copies  H2D {:.3f} ms ({:.2f} MiB in {} copies)   D2H {:.3f} ms ({:.2f} MiB in {} copies)   "
+               "compute and CPU nodes {:.3f} ms\n",
+               copies.upload_ms / iters, double(copies.upload_bytes) / iters / 1048576.0, copies.uploads / iters,
+               copies.download_ms / iters, double(copies.download_bytes) / iters / 1048576.0, copies.downloads / iters,
+               mean - (copies.upload_ms + copies.download_ms) / iters);
   if (!profile) return 0;
 
   fmt::print("\nprofile (mean per iteration; {:.3f} ms in nodes, the rest is the runtime's own work):\n",

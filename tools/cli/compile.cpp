@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "backends/cuda/tactics.h"
 #include "backends/cpu/micro_kernels.h"
 #include "core/api.h"
 #include "passes/plan_memory.h"
@@ -35,11 +36,13 @@ std::string node_label(const Graph& g, const Node& n) {
 void print_tuning_summary(const Model& model, bool table) {
   const cpu::TuningResult& tuning = model.tuning();
   if (tuning.nodes.empty()) return;
-  int fast = 0;
-  for (const cpu::NodeTuning& t : tuning.nodes) fast += t.chosen != "reference";
+  int fast = 0, on_gpu = 0;
+  for (const cpu::NodeTuning& t : tuning.nodes) fast += t.chosen != "reference", on_gpu += t.chosen.starts_with("cuda.");
   fmt::print("tuning: {} of {} tunable nodes run a fast tactic ({} threads, {} micro-kernel, {:.2f} s{})\n", fast,
              tuning.nodes.size(), thread_count(), cpu::micro_kernel().name, tuning.seconds,
              tuning.cache_hits ? fmt::format(", {} reused from the timing cache", tuning.cache_hits) : "");
+  if (on_gpu && cuda::tactic_settings().device)
+    fmt::print("        {} of them on the GPU: {}\n", on_gpu, cuda::tactic_settings().device->description());
   for (const std::string& w : tuning.warnings) fmt::print("warning: {}\n", w);
   if (!table) return;
   const Graph& g = model.graph();

@@ -25,7 +25,8 @@ const char* const kPipelineHelp =
     "  --timing-cache FILE   reuse tuning results from FILE and add new ones to it (created if absent)\n"
     "  --device cpu|cuda|auto  where nodes run: cpu; cuda (every node a GPU kernel can run runs on the\n"
     "                        GPU, the rest on the CPU; an error without a GPU); auto (default: the GPU's\n"
-    "                        tactics compete with the CPU's by time, transfers included, when there is a GPU)\n"
+    "                        tactics compete with the CPU's by time, transfers included, when there is a GPU);\n"
+    "                        emulator (as cuda, on the CUDA emulator: slow, to watch the GPU path without one)\n"
     "  --fp16                let f16 Tensor-Core tactics compete (checked within 2e-3 instead of 1e-4)\n";
 
 std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
@@ -94,15 +95,19 @@ LoadOptions load_options(const Args& args) {
   if (args.has("--threads")) set_thread_count(args.get_int("--threads", 0, 1, 256));
   const std::string device = args.has("--device") ? args.get("--device") : "auto";
   select_device(device, args.flag("--fp16"));
-  if (device == "cuda") options.tuning.exclusive_prefix = "cuda.";
+  if (device == "cuda" || device == "emulator") options.tuning.exclusive_prefix = "cuda.";
   return options;
 }
 
 void select_device(const std::string& device, bool allow_f16) {
-  if (device != "cpu" && device != "cuda" && device != "auto")
-    usage_error("--device must be cpu, cuda or auto, got '{}'", device);
+  if (device != "cpu" && device != "cuda" && device != "auto" && device != "emulator")
+    usage_error("--device must be cpu, cuda, auto or emulator, got '{}'", device);
   if (device == "cpu") {
     cuda::use_device({});
+    return;
+  }
+  if (device == "emulator") {
+    cuda::use_device({cuda::emulated_device(), allow_f16});
     return;
   }
   std::string why_not;

@@ -20,7 +20,8 @@ std::set<std::string> with(std::set<std::string> a, const std::set<std::string>&
 // LoadOptions from the shared flags; throws a usage error for malformed values.
 LoadOptions load_options(const Args& args);
 // Where tuning may place nodes (--device, --fp16): "cpu", "cuda" (a runtime error without a
-// GPU) or "auto" (the GPU when there is one; otherwise says once on stderr that it runs on the CPU).
+// GPU), "auto" (the GPU when there is one; otherwise says once on stderr that it runs on the CPU)
+// or "emulator" (the CUDA kernels on the CPU emulator).
 void select_device(const std::string& device, bool allow_f16);
 // The same model as imported (-O0: no passes, no tuning, no memory plan) with the same input
 // shapes and import-time folding: the reference nnc compare and --dump-tensor read.
