@@ -18,6 +18,8 @@ namespace nnc::cuda {
 
 template <class X, class Y>
 using QConvLaunch = void (*)(const QConvProblem<X, Y>&, void* stream);
+template <class A, class Y>
+using QMatMulLaunch = void (*)(const QMatMulProblem<A, Y>&, void* stream);
 
 struct KernelSet {
   // f32 tensors; CUDA cores in f32, or Tensor Cores with operands rounded to f16.
@@ -30,8 +32,14 @@ struct KernelSet {
   QConvLaunch<uint8_t, int8_t> qconv_u8_s8;
   QConvLaunch<int8_t, uint8_t> qconv_s8_u8;
   QConvLaunch<int8_t, int8_t> qconv_s8_s8;
+  // 8-bit QLinearMatMul on Tensor Cores, likewise.
+  QMatMulLaunch<uint8_t, uint8_t> qmatmul_u8_u8;
+  QMatMulLaunch<uint8_t, int8_t> qmatmul_u8_s8;
+  QMatMulLaunch<int8_t, uint8_t> qmatmul_s8_u8;
+  QMatMulLaunch<int8_t, int8_t> qmatmul_s8_s8;
   void (*softmax)(const SoftmaxArgs&, void* stream);
   void (*layer_norm)(const LayerNormArgs&, void* stream);
+  void (*group_norm)(const GroupNormArgs&, void* stream);
   void (*pool2d)(const PoolArgs&, void* stream);
   void (*resize2d)(const ResizeArgs&, void* stream);
   void (*grid_sample)(const GridSampleArgs&, void* stream);

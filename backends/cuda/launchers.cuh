@@ -34,6 +34,14 @@ struct Launchers {
     Launch::run(mma_s8_gemm_kernel<QConvProblem<X, Y>, std::is_same_v<X, uint8_t>>, gemm_grid(p), dim3(kMmaThreads),
                 stream, p);
   }
+  template <class A, class Y>
+  static void qmatmul(const QMatMulProblem<A, Y>& p, void* stream) {
+    Launch::run(mma_s8_gemm_kernel<QMatMulProblem<A, Y>, std::is_same_v<A, uint8_t>>, gemm_grid(p), dim3(kMmaThreads),
+                stream, p);
+  }
+  static void group_norm(const GroupNormArgs& a, void* stream) {
+    Launch::run(group_norm_kernel, dim3(unsigned(a.lanes)), dim3(kNormThreads), stream, a);
+  }
   static void softmax(const SoftmaxArgs& a, void* stream) {
     Launch::run(softmax_rows_kernel, dim3(blocks_for(a.rows, kRowWarps)), dim3(32 * kRowWarps), stream, a);
   }
@@ -60,10 +68,28 @@ struct Launchers {
   }
 
   static KernelSet table() {
-    return KernelSet{&conv_simt,   &conv_tensor_core_f16, &matmul_simt, &matmul_tensor_core_f16,
-                     &qconv<uint8_t, uint8_t>, &qconv<uint8_t, int8_t>, &qconv<int8_t, uint8_t>, &qconv<int8_t, int8_t>,
-                     &softmax,     &layer_norm,           &pool2d,      &resize2d,
-                     &grid_sample, &binary,               &unary};
+    KernelSet t;
+    t.conv_simt = &conv_simt;
+    t.conv_tensor_core_f16 = &conv_tensor_core_f16;
+    t.matmul_simt = &matmul_simt;
+    t.matmul_tensor_core_f16 = &matmul_tensor_core_f16;
+    t.qconv_u8_u8 = &qconv<uint8_t, uint8_t>;
+    t.qconv_u8_s8 = &qconv<uint8_t, int8_t>;
+    t.qconv_s8_u8 = &qconv<int8_t, uint8_t>;
+    t.qconv_s8_s8 = &qconv<int8_t, int8_t>;
+    t.qmatmul_u8_u8 = &qmatmul<uint8_t, uint8_t>;
+    t.qmatmul_u8_s8 = &qmatmul<uint8_t, int8_t>;
+    t.qmatmul_s8_u8 = &qmatmul<int8_t, uint8_t>;
+    t.qmatmul_s8_s8 = &qmatmul<int8_t, int8_t>;
+    t.softmax = &softmax;
+    t.layer_norm = &layer_norm;
+    t.group_norm = &group_norm;
+    t.pool2d = &pool2d;
+    t.resize2d = &resize2d;
+    t.grid_sample = &grid_sample;
+    t.binary = &binary;
+    t.unary = &unary;
+    return t;
   }
 };
 

@@ -104,6 +104,47 @@ class LayerNormKernel final : public CudaNodeKernel {
   bool has_bias_ = false;
 };
 
+// --- GroupNormalization, InstanceNormalization ---------------------------------------------------
+std::string group_norm_rejects(const Graph& graph, const Node& node) {
+  if (std::string why = common_rejects(graph, node); !why.empty()) return why;
+  const Dims x = dims_of(graph, node.inputs[0]);
+  if (x.size() < 2 || x[1] == 0) return "no channel axis";
+  const int64_t groups = node.op == OpKind::GroupNormalization ? attr_int(node, "num_groups") : x[1];
+  if (groups <= 0 || x[1] % groups != 0) return "channels not divisible into the groups";
+  const int64_t params = product(dims_of(graph, node.inputs[1]));
+  if (params != x[1] && params != groups) return "scale is neither per channel nor per group";
+  if (product(dims_of(graph, node.inputs[2])) != params) return "bias and scale differ in size";
+  if (x[0] * groups >= (int64_t{1} << 31)) return "too many lanes";
+  return "";
+}
+
+class GroupNormKernel final : public CudaNodeKernel {
+ public:
+  GroupNormKernel(const Graph& graph, const Node& node)
+      : CudaNodeKernel(node.op == OpKind::GroupNormalization ? "cuda.groupnorm.block-lanes" : "cuda.instancenorm.block-lanes",
+                       tactic_settings().device) {
+    const Dims x = dims_of(graph, node.inputs[0]);
+    a_.groups = int(node.op == OpKind::GroupNormalization ? attr_int(node, "num_groups") : x[1]);
+    a_.per_group = int(x[1] / a_.groups);
+    a_.lanes = int(x[0] * a_.groups);
+    a_.spatial = product(x) / std::max<int64_t>(1, x[0] * x[1]);
+    a_.per_channel = product(dims_of(graph, node.inputs[1])) == x[1];
+    a_.epsilon = attr_float(node, "epsilon");
+    a_.act = activation_of(node);
+  }
+
+ private:
+  void enqueue(KernelContext& k, DeviceIo& io) const override {
+    GroupNormArgs a = a_;
+    a.x = io.in<float>(0);
+    a.scale = io.in<float>(1);
+    a.bias = io.in<float>(2);
+    a.y = io.out<float>(0);
+    kernels().group_norm(a, stream());
+  }
+  GroupNormArgs a_;
+};
+
 // --- MaxPool, AveragePool -----------------------------------------------------------------------
 std::string pool_rejects(const Graph& graph, const Node& node) {
   if (std::string why = common_rejects(graph, node); !why.empty()) return why;
@@ -326,6 +367,10 @@ extern const cpu::Tactic kCudaSoftmax{"cuda.softmax.warp-rows", OpKind::Softmax,
 extern const cpu::Tactic kCudaLogSoftmax{"cuda.logsoftmax.warp-rows", OpKind::LogSoftmax, softmax_rejects, prepare<SoftmaxKernel>};
 extern const cpu::Tactic kCudaLayerNorm{"cuda.layernorm.warp-rows", OpKind::LayerNormalization, layer_norm_rejects,
                                         prepare<LayerNormKernel>};
+extern const cpu::Tactic kCudaGroupNorm{"cuda.groupnorm.block-lanes", OpKind::GroupNormalization, group_norm_rejects,
+                                        prepare<GroupNormKernel>};
+extern const cpu::Tactic kCudaInstanceNorm{"cuda.instancenorm.block-lanes", OpKind::InstanceNormalization,
+                                           group_norm_rejects, prepare<GroupNormKernel>};
 extern const cpu::Tactic kCudaMaxPool{"cuda.maxpool.direct-2d", OpKind::MaxPool, pool_rejects, prepare<PoolKernel>};
 extern const cpu::Tactic kCudaAveragePool{"cuda.avgpool.direct-2d", OpKind::AveragePool, pool_rejects, prepare<PoolKernel>};
 extern const cpu::Tactic kCudaResize{"cuda.resize.taps-2d", OpKind::Resize, resize_rejects, prepare<ResizeKernel>};

@@ -8,8 +8,8 @@ namespace nnc::cuda {
 
 extern const cpu::Tactic kCudaConvSimt, kCudaConvF16, kCudaQConvInt8;
 extern const cpu::Tactic kCudaMatMulSimt, kCudaMatMulF16, kCudaGemmSimt, kCudaGemmF16;
-extern const cpu::Tactic kCudaSoftmax, kCudaLogSoftmax, kCudaLayerNorm, kCudaMaxPool, kCudaAveragePool, kCudaResize,
-    kCudaGridSample;
+extern const cpu::Tactic kCudaSoftmax, kCudaLogSoftmax, kCudaLayerNorm, kCudaGroupNorm, kCudaInstanceNorm, kCudaMaxPool,
+    kCudaAveragePool, kCudaResize, kCudaGridSample, kCudaQMatMulInt8;
 std::vector<cpu::Tactic> elementwise_tactics();
 
 namespace {
@@ -22,9 +22,10 @@ static_assert(int(Act::Tanh) == int(nnc::Activation::Kind::Tanh) && int(Act::Rel
 
 std::span<const cpu::Tactic> cuda_tactics() {
   static const std::vector<cpu::Tactic> all = [] {
-    std::vector<cpu::Tactic> v{kCudaConvSimt,   kCudaConvF16,    kCudaQConvInt8, kCudaMatMulSimt,  kCudaMatMulF16,
-                               kCudaGemmSimt,   kCudaGemmF16,    kCudaSoftmax,   kCudaLogSoftmax,  kCudaLayerNorm,
-                               kCudaMaxPool,    kCudaAveragePool, kCudaResize,   kCudaGridSample};
+    std::vector<cpu::Tactic> v{kCudaConvSimt,    kCudaConvF16,     kCudaQConvInt8,  kCudaQMatMulInt8, kCudaMatMulSimt,
+                               kCudaMatMulF16,   kCudaGemmSimt,    kCudaGemmF16,    kCudaSoftmax,     kCudaLogSoftmax,
+                               kCudaLayerNorm,   kCudaGroupNorm,   kCudaInstanceNorm, kCudaMaxPool,   kCudaAveragePool,
+                               kCudaResize,      kCudaGridSample};
     for (const cpu::Tactic& t : elementwise_tactics()) v.push_back(t);
     return v;
   }();

@@ -131,9 +131,8 @@ TEST_CASE("CUDA conv tactics (CUDA cores and f16 Tensor Cores) agree with the re
       {"[1,33,8,9]", "[20,33,1,1]", "strides=[2,2]"},
   };
   for (const auto& c : cases) {
-    CAPTURE(c.x);
-    CAPTURE(c.w);
-    CAPTURE(c.attrs);
+    const std::string geometry = std::string(c.x) + " " + c.w + " " + c.attrs;
+    CAPTURE(geometry);
     const auto ran = check_cuda_tactics(parse_typed(conv_graph(c.x, c.w, c.attrs)));
     CHECK(has(ran, "cuda.conv.simt-implicit-gemm"));
     CHECK(has(ran, "cuda.conv.tc-f16-implicit-gemm"));
@@ -141,12 +140,12 @@ TEST_CASE("CUDA conv tactics (CUDA cores and f16 Tensor Cores) agree with the re
 }
 
 TEST_CASE("CUDA conv tactics apply the fused residual and activation") {
-  for (const char* act : {"act=\"Relu\"", "act=\"Clip\" act_params=[0.0, 0.5]", "act=\"Sigmoid\"",
-                          "act=\"LeakyRelu\" act_params=[0.1]", "act=\"HardSwish\"", "act=\"Gelu\""}) {
+  for (const std::string act : {"act=\"Relu\"", "act=\"Clip\" act_params=[0.0, 0.5]", "act=\"Sigmoid\"",
+                                "act=\"LeakyRelu\" act_params=[0.1]", "act=\"HardSwish\"", "act=\"Gelu\""}) {
     CAPTURE(act);
     for (const char* after : {"", " residual_after_act=1"}) {
       const auto ran = check_cuda_tactics(
-          parse_typed(conv_graph("[1,5,14,14]", "[12,5,3,3]", std::string("pads=[1,1,1,1] ") + act + after, true, "[1,12,14,14]")));
+          parse_typed(conv_graph("[1,5,14,14]", "[12,5,3,3]", "pads=[1,1,1,1] " + act + after, true, "[1,12,14,14]")));
       CHECK(ran.size() == 2);
     }
   }
@@ -189,6 +188,12 @@ TEST_CASE("CUDA row, pooling, resize and sampling tactics agree with the referen
       "graph t opset=17\ninput %x f32[2,9,70]\ninput %s f32[70]\ninput %b f32[70]\n"
       "%y _ = LayerNormalization %x, %s, %b epsilon=0.001\nreturn %y\n",
       "graph t opset=17\ninput %x f32[2,3,6,7]\ninput %s f32[6,7]\n%y _ = LayerNormalization %x, %s axis=2\nreturn %y\n",
+      "graph t opset=18\ninput %x f32[2,6,5,7]\ninput %s f32[6]\ninput %b f32[6]\n"
+      "%y _ = GroupNormalization %x, %s, %b num_groups=3 epsilon=0.01\nreturn %y\n",
+      "graph t opset=18\ninput %x f32[1,8,33]\ninput %s f32[2]\ninput %b f32[2]\n"
+      "%y _ = GroupNormalization %x, %s, %b num_groups=2 act=\"Silu\"\nreturn %y\n",  // per-group params, fused act
+      "graph t opset=17\ninput %x f32[2,3,9,10]\ninput %s f32[3]\ninput %b f32[3]\n"
+      "%y _ = InstanceNormalization %x, %s, %b\nreturn %y\n",
       "graph t opset=17\ninput %x f32[1,3,13,11]\n%y _ = MaxPool %x kernel_shape=[3,3] strides=[2,2] pads=[1,1,1,1]\nreturn %y\n",
       "graph t opset=17\ninput %x f32[1,2,9,9]\n%y _ = MaxPool %x kernel_shape=[2,2] strides=[2,2] ceil_mode=1\nreturn %y\n",
       "graph t opset=17\ninput %x f32[2,3,10,9]\n%y _ = AveragePool %x kernel_shape=[3,3] pads=[1,1,1,1] count_include_pad=1\nreturn %y\n",
@@ -321,5 +326,43 @@ TEST_CASE("the INT8 Tensor-Core conv computes the reference kernel's bytes") {
     const Graph g = qconv_graph(c, rng);
     const auto ran = check_cuda_tactics(g);
     CHECK(has(ran, "cuda.qconv.tc-int8-implicit-gemm"));
+  }
+}
+
+TEST_CASE("the INT8 Tensor-Core QLinearMatMul computes the reference kernel's bytes") {
+  std::mt19937 rng(8);
+  struct Case {
+    Dims a;
+    int64_t columns;
+    DType a_type, y_type;
+    bool per_column;
+  };
+  const Case cases[] = {{{37, 50}, 70, DType::U8, DType::U8, true},
+                        {{2, 5, 33}, 9, DType::I8, DType::I8, false},
+                        {{16, 64}, 16, DType::U8, DType::I8, true},
+                        {{3, 7}, 5, DType::I8, DType::U8, true}};
+  for (const Case& c : cases) {
+    CAPTURE(c.columns);
+    Graph g;
+    g.opset = 17;
+    g.add_input("a", TensorType{c.a_type, Shape(c.a)});
+    const int64_t depth = c.a.back();
+    Tensor b_scale(DType::F32, Dims{c.per_column ? c.columns : 1});
+    std::uniform_real_distribution<float> unit(0.5f, 1.5f);
+    for (int64_t i = 0; i < b_scale.numel(); ++i) b_scale.data<float>()[i] = 0.004f * unit(rng);
+    const float a_scale = 0.02f, y_scale = float(a_scale * 0.004 * 70 * 70 * std::sqrt(double(depth)) / 50);
+    const std::vector<ValueId> in = {g.inputs[0],
+                                     g.add_const("a_scale", scalar(DType::F32, a_scale)),
+                                     g.add_const("a_zero", scalar(c.a_type, c.a_type == DType::U8 ? 120 : -4)),
+                                     g.add_const("b", random_bytes(DType::I8, Dims{depth, c.columns}, rng)),
+                                     g.add_const("b_scale", b_scale),
+                                     g.add_const("b_zero", Tensor(DType::I8, Dims{c.per_column ? c.columns : 1})),
+                                     g.add_const("y_scale", scalar(DType::F32, y_scale)),
+                                     g.add_const("y_zero", scalar(c.y_type, c.y_type == DType::U8 ? 100 : 3))};
+    const ValueId y = g.add_value("y");
+    g.add_node(OpKind::QLinearMatMul, "mm", in, {y}, {});
+    g.outputs = {y};
+    infer_types(g);
+    CHECK(has(check_cuda_tactics(g), "cuda.qmatmul.tc-int8-gemm"));
   }
 }

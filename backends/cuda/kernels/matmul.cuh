@@ -48,4 +48,31 @@ struct MatMulProblem {
   }
 };
 
+// QLinearMatMul with a constant, symmetric s8 B ([K, N], per-tensor or per-column scales):
+// Y = requantize(Σ_k (A − a_zero) · B) for every row of A (its leading dims flattened). The
+// Tensor-Core engine multiplies its signed operand by the other, so the problem is posed
+// transposed: the engine's m is Y's column n (B's column), its n is Y's row.
+template <class AType, class YType>
+struct QMatMulProblem {
+  int M = 0, N = 0, K = 0, batch = 1;  // the engine's view: M = columns of Y, N = rows of Y
+  const AType* A = nullptr;             // [rows, K]
+  const int8_t* B = nullptr;            // [K, columns]
+  const int32_t* column_sums = nullptr;  // Σ_k B[k][n]
+  YType* Y = nullptr;                   // [rows, columns]
+  int32_t a_zero = 0;
+  // y = clamp(nearbyint(acc · scale_product[n] / y_scale) + y_zero), in double as the reference
+  const double* scale_product = nullptr;  // a_scale · b_scale[n], [1 or columns]
+  bool per_column = false;
+  double y_scale = 1, y_zero = 0, y_low = 0, y_high = 255;
+
+  __device__ __forceinline__ int32_t a(int, int m, int k) const { return B[static_cast<long long>(k) * M + m]; }
+  __device__ __forceinline__ int32_t b(int, int k, int n) const { return int32_t(A[static_cast<long long>(n) * K + k]); }
+  __device__ __forceinline__ void store(int, int m, int n, int32_t acc) const {
+    const int32_t total = acc - a_zero * column_sums[m];
+    double q = nearbyint(double(total) * scale_product[per_column ? m : 0] / y_scale) + y_zero;
+    q = q < y_low ? y_low : (q > y_high ? y_high : q);
+    Y[static_cast<long long>(n) * M + m] = YType(q);
+  }
+};
+
 }  // namespace nnc::cuda

@@ -4,7 +4,7 @@
 // value and no shared memory is needed. Rows are independent: 4 warps per block, grid over rows.
 #pragma once
 
-#include "backends/cuda/kernels/dialect.cuh"
+#include "backends/cuda/kernels/epilogue.cuh"
 
 namespace nnc::cuda {
 
@@ -79,6 +79,54 @@ __global__ void layer_norm_rows_kernel(LayerNormArgs a) {
   if (!live) return;
   float* y = a.y + row * a.width;
   for (int i = lane; i < a.width; i += 32) y[i] = (x[i] - mean) * inv_std * a.scale[i] + (a.bias ? a.bias[i] : 0.0f);
+}
+}  // namespace NNC_KERNEL_WORLD
+
+// GroupNormalization and InstanceNormalization (groups = channels): one block of 256 threads per
+// (image, group) lane of per_group · spatial elements, reduced by warp shuffles then across the
+// block's warps through shared memory; the fused activation applied on the write.
+constexpr int kNormThreads = 256;
+
+struct GroupNormArgs {
+  const float* x = nullptr;
+  const float* scale = nullptr;  // [channels], or [groups] when !per_channel
+  const float* bias = nullptr;
+  float* y = nullptr;
+  int lanes = 0, groups = 1, per_group = 1;
+  long long spatial = 1;
+  bool per_channel = true;
+  float epsilon = 1e-5f;
+  Activation act;
+};
+
+// The sum of `v` over the block; `partial` is the kernel's __shared__ float[32].
+__device__ __forceinline__ float block_sum(float v, float* partial) {
+  v = warp_sum(v);
+  if (lane_index() == 0) partial[warp_index()] = v;
+  __syncthreads();
+  float total = 0.0f;
+  for (unsigned w = 0; w < blockDim.x / 32; ++w) total += partial[w];
+  __syncthreads();  // partial is free again
+  return total;
+}
+
+inline namespace NNC_KERNEL_WORLD {
+__global__ void group_norm_kernel(GroupNormArgs a) {
+  __shared__ float partial[32];
+  const int lane = int(blockIdx.x), group = lane % a.groups;
+  const long long count = a.per_group * a.spatial;
+  const float* x = a.x + lane * count;
+  float* y = a.y + lane * count;
+  float sum = 0.0f;
+  for (long long i = threadIdx.x; i < count; i += blockDim.x) sum += x[i];
+  const float mean = block_sum(sum, partial) / float(count);
+  float squares = 0.0f;
+  for (long long i = threadIdx.x; i < count; i += blockDim.x) squares += (x[i] - mean) * (x[i] - mean);
+  const float inv_std = 1.0f / sqrtf(block_sum(squares, partial) / float(count) + a.epsilon);
+  for (long long i = threadIdx.x; i < count; i += blockDim.x) {
+    const int at = a.per_channel ? group * a.per_group + int(i / a.spatial) : group;
+    y[i] = activate(a.act, (x[i] - mean) * inv_std * a.scale[at] + a.bias[at]);
+  }
 }
 }  // namespace NNC_KERNEL_WORLD
 
