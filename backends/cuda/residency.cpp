@@ -27,7 +27,7 @@ DeviceResidency::DeviceResidency(const Graph& graph, const MemoryPlan* plan, std
       download_every_output_(download_every_output),
       synchronize_every_node_(synchronize_every_node),
       values_(graph.values.size()),
-      host_of_(graph.values.size(), nullptr) {}
+      host_bytes_(graph.values.size(), {nullptr, 0}) {}
 
 bool DeviceResidency::any_cuda(std::span<const NodeKernel* const> kernels) {
   for (const NodeKernel* k : kernels)
@@ -64,13 +64,17 @@ void DeviceResidency::upload(ValueId v, const Tensor& host) {
   values_[size_t(v)].device_current = true;
 }
 
-void DeviceResidency::download(ValueId v, const Tensor& host) {
+void DeviceResidency::download(ValueId v, std::byte* host, size_t bytes) {
   const auto t = std::chrono::steady_clock::now();
-  device_->download(const_cast<std::byte*>(host.bytes()), values_[size_t(v)].device, host.nbytes());
+  device_->download(host, values_[size_t(v)].device, bytes);
   stats_.download_ms += ms_since(t);
   ++stats_.downloads;
-  stats_.download_bytes += int64_t(host.nbytes());
+  stats_.download_bytes += int64_t(bytes);
   values_[size_t(v)].host_current = true;
+}
+
+void DeviceResidency::download(ValueId v, const Tensor& host) {
+  download(v, const_cast<std::byte*>(host.bytes()), host.nbytes());
 }
 
 const void* DeviceResidency::device_input(ValueId v, const Tensor& host) {
@@ -84,7 +88,7 @@ void DeviceResidency::written_on_device(ValueId v, Tensor& host) {
   Residence& r = values_[size_t(v)];
   r.device_current = true;
   r.host_current = false;
-  host_of_[size_t(v)] = &host;
+  host_bytes_[size_t(v)] = {host.bytes(), host.nbytes()};
   if (download_every_output_) download(v, host);
 }
 
@@ -105,18 +109,18 @@ void DeviceResidency::before_node(size_t n, std::span<const Tensor* const> input
       host_current = host_current && values_[size_t(node.inputs[i])].host_current;
     }
     Residence& out = values_[size_t(node.outputs[0])];
-    home(node.outputs[0], *inputs[0]);  // (the arena exists: the pieces are in it)
+    if (!arena_.bytes()) arena_ = DeviceBuffer(device_, size_t(std::max<int64_t>(plan_->arena_bytes, 1)));
     out.device = arena_.as<std::byte>() + plan_->offset[size_t(node.outputs[0])];
     out.device_current = true;
     out.host_current = host_current;
     return;
   }
-  // A node with subgraphs may read any earlier value from its enclosing scope: bring all home.
-  bool has_subgraph = false;
-  for (const Attribute& a : node.attrs) has_subgraph = has_subgraph || std::holds_alternative<std::shared_ptr<Graph>>(a.value);
-  if (has_subgraph) {
-    for (size_t v = 0; v < values_.size(); ++v)
-      if (!values_[v].host_current && host_of_[v]) download(ValueId(v), *host_of_[v]);
+  // A node with subgraphs also reads, by name, values of the enclosing graph that are not its
+  // inputs: bring those home too. (Their storage is alive: the node reads them.)
+  for (const std::string& name : captured_names(node)) {
+    const ValueId v = graph_.find(name);
+    if (v != kNoValue && !values_[size_t(v)].host_current && host_bytes_[size_t(v)].first)
+      download(v, host_bytes_[size_t(v)].first, host_bytes_[size_t(v)].second);
   }
   for (size_t i = 0; i < node.inputs.size(); ++i)
     if (node.inputs[i] != kNoValue && inputs[i] && !values_[size_t(node.inputs[i])].host_current)

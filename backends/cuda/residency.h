@@ -71,6 +71,7 @@ class DeviceResidency {
   void* home(ValueId v, const Tensor& host);
   void upload(ValueId v, const Tensor& host);
   void download(ValueId v, const Tensor& host);
+  void download(ValueId v, std::byte* host, size_t bytes);
 
   const Graph& graph_;
   const MemoryPlan* plan_;
@@ -80,7 +81,9 @@ class DeviceResidency {
   std::vector<Residence> values_;
   DeviceBuffer arena_;
   std::vector<DeviceBuffer> own_;
-  std::vector<const Tensor*> host_of_;  // the host tensor last seen for each device-only value
+  // Where each value written on the device lives on the host (its Tensor object moves around
+  // the interpreter; its bytes do not).
+  std::vector<std::pair<std::byte*, size_t>> host_bytes_;
   TransferStats stats_;
 };
 

@@ -84,3 +84,50 @@ TEST_CASE("a model with nodes on the GPU keeps their tensors on the device and m
   CHECK(session.last_transfers().downloads >= on_gpu);
   cuda::use_device({});
 }
+
+TEST_CASE("a subgraph reading a tensor the GPU computed sees it (captured values come home first)") {
+  const char* text = R"(graph captured opset=17
+input %c bool[]
+input %x f32[1,2,6,6]
+const @w f32[4,2,3,3] random(seed=1)
+%a _ = Conv %x, @w pads=[1,1,1,1]
+%y f32[1,4,6,6] = If %c then_branch=<graph> else_branch=<graph>
+  {
+    graph then_body opset=17
+    outer %a f32[1,4,6,6]
+    %t f32[1,4,6,6] = Relu %a
+    return %t
+  }
+  {
+    graph else_body opset=17
+    outer %a f32[1,4,6,6]
+    %e f32[1,4,6,6] = Neg %a
+    return %e
+  }
+return %y
+)";
+  const auto path = std::filesystem::temp_directory_path() / ("nnc_captured_" + std::to_string(::getpid()) + ".nnc");
+  std::ofstream(path) << text;
+  cuda::use_device({cuda::emulated_device(), false});
+  LoadOptions options;
+  options.tuning.exclusive_prefix = "cuda.";
+  options.tuning.runs = 1;
+  const Model model = load_model(path, options);
+  LoadOptions o0;
+  o0.passes.level = 0;
+  o0.tune = false;
+  o0.plan_memory = false;
+  const Model reference = load_model(path, o0);
+  std::filesystem::remove(path);
+  bool conv_on_gpu = false;
+  for (const NodeKernel* k : model.kernels()) conv_on_gpu = conv_on_gpu || (k && k->tactic().starts_with("cuda.conv"));
+  CHECK(conv_on_gpu);
+  const Tensor x = random_tensor(DType::F32, {1, 2, 6, 6}, 3);
+  for (const bool branch : {true, false}) {
+    const Tensor c = Tensor::scalar<bool>(branch);
+    const auto got = Session(model).run({{"c", c}, {"x", x}});
+    const auto want = Session(reference).run({{"c", c}, {"x", x}});
+    CHECK(compare(got.at("y"), want.at("y")).rel_l2 < 1e-5);
+  }
+  cuda::use_device({});
+}
