@@ -78,9 +78,11 @@ std::string describe_options(const LoadOptions& options) {
   if (p.quantization) {
     out += " int8=" + (p.quantization->how.empty() ? std::string("given") : p.quantization->how);
     if (p.quantization->fixed_point) out += " requantize=fixed";
+    if (p.quantization->bias_correction) out += " bias_correction";
     if (!p.quantization->calibration_sha256.empty()) out += " calibration_sha256=" + p.quantization->calibration_sha256;
     for (const std::string& name : p.quantization->keep_float) out += " keep_float=" + name;
   }
+  if (p.equalize_cross_layer) out += " cle";
   if (!options.fold_constants) out += " no_import_folding";
   if (!options.plan_memory) out += " no_memory_plan";
   if (!options.tune) out += " no_tune";

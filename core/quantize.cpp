@@ -30,6 +30,8 @@ std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector
   if (batches.empty()) bad_input("calibration needs at least one input");
   const Graph& g = f32.graph();
   std::map<std::string, TensorObserver> observers;
+  // For bias correction: per 4-D tensor, the sum per channel and the count of values summed.
+  std::map<std::string, std::pair<std::vector<double>, int64_t>> channel_sums;
   const CalibrationOptions& c = options.calibration;
   const bool histograms = c.method != CalibrationMethod::MinMax && c.method != CalibrationMethod::Ema;
   Session session(f32);
@@ -37,6 +39,19 @@ std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector
     auto watch = [&](const std::string& name, const Tensor& t) {
       if (t.dtype() != DType::F32) return;
       if (sweep == 0) observers[name].observe_range(t.data<float>(), t.numel(), c.ema_weight);
+      if (sweep == 0 && options.bias_correction && t.rank() == 4 && t.dims()[1] > 0) {
+        const int64_t channels = t.dims()[1], plane = t.dims()[2] * t.dims()[3];
+        auto& [sums, count] = channel_sums[name];
+        sums.resize(size_t(channels), 0.0);
+        const float* data = t.data<float>();
+        for (int64_t n = 0; n < t.dims()[0]; ++n)
+          for (int64_t ch = 0; ch < channels; ++ch) {
+            double sum = 0;
+            for (int64_t i = 0; i < plane; ++i) sum += data[(n * channels + ch) * plane + i];
+            sums[size_t(ch)] += sum;
+          }
+        count += t.dims()[0] * plane;
+      }
       else if (auto it = observers.find(name); it != observers.end()) it->second.observe_histogram(t.data<float>(), t.numel(), c.bins);
     };
     for (size_t b = 0; b < batches.size(); ++b) {
@@ -51,6 +66,13 @@ std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector
   for (const auto& [name, observer] : observers)
     if (observer.seen()) table->activations[name] = quant_params(observer.choose(c), c);
   table->fixed_point = options.fixed_point;
+  table->bias_correction = options.bias_correction;
+  for (auto& [name, sums_count] : channel_sums) {
+    auto& [sums, count] = sums_count;
+    if (count > 0)
+      for (double& v : sums) v /= double(count);
+    table->channel_means[name] = std::move(sums);
+  }
   table->keep_float = options.keep_float;
   table->how = std::string(calibration_method_name(c.method));
   if (c.method == CalibrationMethod::Percentile) table->how += fmt::format(":{}", c.percentile);

@@ -31,6 +31,7 @@ using Batch = std::map<std::string, Tensor>;  // one set of named model inputs
 struct QuantizeOptions {
   CalibrationOptions calibration;
   bool fixed_point = false;            // integer-only requantization
+  bool bias_correction = false;        // measure per-channel means, correct the Convs' biases
   std::set<std::string> keep_float;    // Conv node names to leave in f32
   // Progress: phase ("ranges", "histograms"), batches done, batches in all.
   std::function<void(std::string_view, size_t, size_t)> progress;

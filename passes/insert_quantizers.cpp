@@ -93,6 +93,50 @@ std::map<std::string, QuantParams> shared_ranges(const Graph& g, const Quantizat
 
 }  // namespace
 
+namespace {
+
+// Bias correction: the Conv's output mean moves by (W_q − W) · E[x] per output channel when its
+// weights are rounded; the bias takes that back. `means` holds E[x] per input channel. (Output
+// pixels at the border read padding, not E[x]: the correction is for the interior.)
+void correct_bias(Graph& g, Node& conv, const Tensor& weight, const QuantizedWeight& qw, const std::vector<double>& means,
+                  PassReport& report) {
+  const Dims& d = weight.dims();
+  const int64_t maps = d[0], per_group_in = d[1], taps = d[2] * d[3];
+  const int64_t groups = conv.has_attr("group") ? attr_int(conv, "group") : 1;
+  if (groups <= 0 || maps % groups != 0 || int64_t(means.size()) != per_group_in * groups) return;
+  const int64_t maps_per_group = maps / groups;
+  std::vector<float> bias(size_t(maps), 0.0f);
+  if (conv.has_input(2)) {
+    const Tensor* b = g.const_data(conv.inputs[2]);
+    if (!b || b->numel() != maps || b->dtype() != DType::F32) return;
+    for (int64_t m = 0; m < maps; ++m) bias[size_t(m)] = b->data<float>()[m];
+  }
+  double largest = 0;
+  for (int64_t m = 0; m < maps; ++m) {
+    const double scale = qw.scales.data<float>()[m];
+    const int64_t first_channel = (m / maps_per_group) * per_group_in;
+    double shift = 0;
+    for (int64_t c = 0; c < per_group_in; ++c)
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t e = (m * per_group_in + c) * taps + t;
+        shift += (double(qw.values.data<int8_t>()[e]) * scale - double(weight.data<float>()[e])) * means[size_t(first_channel + c)];
+      }
+    if (!std::isfinite(shift)) return;
+    bias[size_t(m)] = float(bias[size_t(m)] - shift);
+    largest = std::max(largest, std::fabs(shift));
+  }
+  const ValueId corrected =
+      g.add_const(g.unique_value_name(g.value(conv.outputs[0]).name + ".bias_corrected"), Tensor::from_vector(Dims{maps}, bias));
+  if (conv.has_input(2)) conv.inputs[2] = corrected;
+  else {
+    conv.inputs.resize(std::max<size_t>(conv.inputs.size(), 3), kNoValue);
+    conv.inputs[2] = corrected;
+  }
+  report.note("'{}': bias corrected by up to {:.3g}", conv.name, largest);
+}
+
+}  // namespace
+
 QuantizedWeight quantize_weight_per_channel(const Tensor& weight) {
   const int64_t channels = weight.dims()[0], per_channel = weight.numel() / std::max<int64_t>(1, channels);
   QuantizedWeight q{Tensor(DType::I8, weight.dims()), Tensor(DType::F32, Dims{channels})};
@@ -183,6 +227,7 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
       continue;
     }
     const std::string origin = "insert-quantizers";
+    const std::string input_name = g.value(n.inputs[0]).name;  // the calibrated graph's name
     for (int input : {0, 3})
       if (n.has_input(input)) {
         const ValueId x = n.inputs[size_t(input)];
@@ -192,6 +237,9 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
     const ValueId w = n.inputs[1];
     const std::string w_name = g.value(w).name;
     QuantizedWeight qw = quantize_weight_per_channel(*g.const_data(w));
+    if (table.bias_correction)
+      if (const auto means = table.channel_means.find(input_name); means != table.channel_means.end())
+        correct_bias(g, n, *g.const_data(w), qw, means->second, report);
     Tensor zeros(DType::I8, qw.scales.dims());
     const ValueId w_q = g.add_const(g.unique_value_name(w_name + ".q"), std::move(qw.values));
     const ValueId w_scale = g.add_const(g.unique_value_name(w_name + ".scale"), std::move(qw.scales));

@@ -18,6 +18,11 @@ struct QuantizationTable {
   bool fixed_point = false;          // integer-only requantization (requantize="fixed")
   std::string how;                   // how the ranges were chosen, one line for the plan's META
   std::string calibration_sha256;    // of the calibration inputs (names, types, bytes), for the META
+  // Bias correction (nnc quantize --bias-correction): per 4-D tensor, its mean per channel over
+  // the calibration inputs; each quantized Conv's bias then absorbs the mean shift its weights'
+  // rounding causes, −(W_q − W) · E[x] (Nagel et al. 2019, with E[x] measured).
+  bool bias_correction = false;
+  std::map<std::string, std::vector<double>> channel_means;
 };
 
 PassReport insert_quantizers(Graph& g, const QuantizationTable& table);

@@ -16,6 +16,7 @@
 #include "passes/fold_batchnorm.h"
 #include "passes/fold_constants.h"
 #include "passes/fold_quantized_ops.h"
+#include "passes/equalize_cross_layer.h"
 #include "passes/fuse_activations.h"
 #include "passes/fuse_deform_attn.h"
 #include "passes/fuse_deform_conv.h"
@@ -36,7 +37,7 @@ namespace nnc {
 // insertion (only with a calibration table) and folding come after every f32 fusion, so that a
 // Conv is quantized with its bias, activation and residual, and before Concat elimination, which
 // then places 8-bit tensors.
-std::vector<PassInfo> pass_table(std::shared_ptr<const QuantizationTable> quantization) {
+std::vector<PassInfo> pass_table(std::shared_ptr<const QuantizationTable> quantization, bool equalize) {
   std::vector<PassInfo> table = {
       // name                            function                          -O  what it does
       {"fold-constants",                  fold_constants,                   1, "evaluate nodes whose inputs are all known"},
@@ -54,6 +55,11 @@ std::vector<PassInfo> pass_table(std::shared_ptr<const QuantizationTable> quanti
       {"eliminate-concat",                eliminate_concat,                 2, "producers write into their slice of a Concat (zero copy)"},
       {"eliminate-dead-code",             eliminate_dead_code,              1, "drop nodes and constants nothing uses"},
   };
+  if (equalize) {
+    const auto after = std::find_if(table.begin(), table.end(), [](const PassInfo& p) { return std::string_view(p.name) == "fuse-activations"; });
+    table.insert(after + 1, PassInfo{"equalize-cross-layer", equalize_cross_layer, 2,
+                                     "equal per-channel weight ranges across Conv -> Relu -> Conv (INT8)"});
+  }
   if (quantization) {
     const auto fold = std::find_if(table.begin(), table.end(), [](const PassInfo& p) { return std::string_view(p.name) == "fold-quantized-ops"; });
     table.insert(fold, PassInfo{"insert-quantizers", [quantization](Graph& g) { return insert_quantizers(g, *quantization); }, 2,
@@ -109,7 +115,7 @@ std::vector<std::string> line_diff(const std::string& before, const std::string&
 }
 
 std::vector<PassInfo> selected_passes(const PipelineOptions& options) {
-  const std::vector<PassInfo> table = options.table.empty() ? pass_table(options.quantization) : options.table;
+  const std::vector<PassInfo> table = options.table.empty() ? pass_table(options.quantization, options.equalize_cross_layer) : options.table;
   auto find = [&](const std::string& name) -> const PassInfo& {
     for (const PassInfo& p : table)
       if (name == p.name) return p;

@@ -30,8 +30,9 @@ struct PassInfo {
   const char* what;
 };
 
-// The passes in order; with `quantization` (nnc quantize), insert-quantizers too.
-std::vector<PassInfo> pass_table(std::shared_ptr<const QuantizationTable> quantization = nullptr);
+// The passes in order; with `quantization` (nnc quantize), insert-quantizers too, and with
+// `equalize` (nnc quantize --cle) equalize-cross-layer.
+std::vector<PassInfo> pass_table(std::shared_ptr<const QuantizationTable> quantization = nullptr, bool equalize = false);
 
 struct PipelineOptions {
   int level = 2;                      // -O0 runs nothing
@@ -52,6 +53,9 @@ struct PipelineOptions {
   std::function<void(const PassInfo&, const Graph&)> on_change;
   // INT8 (nnc quantize): the calibrated ranges insert-quantizers puts Q/DQ pairs by; null: f32.
   std::shared_ptr<const QuantizationTable> quantization;
+  // nnc quantize --cle: cross-layer equalization of Conv pairs (passes/equalize_cross_layer.cpp),
+  // in the f32 model that is calibrated and in the INT8 one alike.
+  bool equalize_cross_layer = false;
   // The passes to choose from; empty: pass_table(quantization). The C++ API's way to run passes of one's
   // own (and the tests' way to plant a broken one for --bisect-passes to find).
   std::vector<PassInfo> table;

@@ -36,6 +36,27 @@ std::string read_text(const fs::path& p) {
 
 }  // namespace
 
+TEST_CASE("nnc quantize --cle --bias-correction: equalizes U2NETP's Conv chains, corrects biases, records both") {
+  const fs::path dir = scratch_dir("quantize_cle");
+  fs::create_directories(dir / "eval");
+  for (const char* photo : {"chelsea.png", "coffee.png"}) fs::copy_file(kSource / "models/samples" / photo, dir / "eval" / photo);
+  const std::string plan = (dir / "int8.nncplan").string();
+  const CliResult r = run_cli(fmt::format("quantize {} --calib {} {} -o {} --cle --bias-correction --report --eval {} --json {} "
+                                          "--timing-cache {}",
+                                          (kSource / "models/u2net/u2netp.onnx").string(), (kSource / "tests/data/calib").string(),
+                                          kImageNet, plan, (dir / "eval").string(), (dir / "report.json").string(),
+                                          (dir / "timing.cache").string()),
+                              dir);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("equalize-cross-layer   equalized ") != std::string::npos);
+  CHECK(output_mean_abs(read_text(dir / "report.json"), "d0") < 0.01);
+  const CliResult inspected = run_cli("inspect " + plan, dir);
+  CHECK(inspected.output.find(" bias_correction ") != std::string::npos);
+  CHECK(inspected.output.find(" cle") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("nnc quantize: U2NETP calibrated on four photos gives masks within 0.01 of f32 on two others") {
   const fs::path dir = scratch_dir("quantize_u2netp");
   fs::create_directories(dir / "eval");

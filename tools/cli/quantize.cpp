@@ -103,7 +103,8 @@ void write_report_json(const QuantizationReport& r, const std::string& path) {
 }  // namespace
 
 int cmd_quantize(const std::vector<std::string>& argv) {
-  const Args args(argv, with({"--report", "--symmetric", "--pow2-scales", "--fixed-point"}, kPipelineFlags),
+  const Args args(argv, with({"--report", "--symmetric", "--pow2-scales", "--fixed-point", "--cle", "--bias-correction"},
+                             kPipelineFlags),
                   with({"--calib", "-o", "--method", "--percentile", "--ema-weight", "--max-calib", "--keep-float", "--json", "--eval",
                         "--mean", "--std", "--size", "--report-rows", "--accuracy-budget"},
                        kPipelineOptions));
@@ -111,6 +112,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
     fmt::print(
         "usage: nnc quantize MODEL --calib DIR -o OUT.nncplan [--method minmax|ema|percentile|mse|entropy]\n"
         "                          [--percentile P] [--ema-weight W] [--symmetric] [--pow2-scales] [--fixed-point]\n"
+        "                          [--cle] [--bias-correction]\n"
         "                          [--keep-float NODE]... [--accuracy-budget REL_L2] [--max-calib N]\n"
         "                          [--mean M --std S --size WxH]\n"
         "                          [--report] [--report-rows N] [--json REPORT.json] [--eval DIR]\n\n"
@@ -126,6 +128,10 @@ int cmd_quantize(const std::vector<std::string>& argv) {
         "              expected squared error), entropy (least KL divergence, as TensorRT). Default minmax,\n"
         "              the most accurate on U2Net's masks (README, INT8).\n"
         "--pow2-scales scales rounded up to powers of two.\n"
+        "--cle         cross-layer equalization first: for Conv -> Relu -> Conv pairs, per-channel weight\n"
+        "              ranges made equal across the two layers (the f32 function is unchanged).\n"
+        "--bias-correction  each quantized Conv's bias absorbs the mean shift its rounded weights cause,\n"
+        "              measured with the calibration inputs' per-channel means.\n"
         "--keep-float  leave that Conv (node name, as nnc compile -v shows) in f32; repeatable.\n"
         "--accuracy-budget X  mixed precision: while an output's relative L2 against f32 on the\n"
         "              calibration inputs exceeds X, move the Convs that lose most SQNR over their\n"
@@ -161,6 +167,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   q.calibration.symmetric = args.flag("--symmetric");
   q.calibration.power_of_two = args.flag("--pow2-scales");
   q.fixed_point = args.flag("--fixed-point");
+  q.bias_correction = args.flag("--bias-correction");
   for (const std::string& name : args.all("--keep-float")) q.keep_float.insert(name);
   q.progress = calibration_progress();
   const size_t limit = size_t(args.get_int("--max-calib", 64, 1, 100000));
@@ -170,6 +177,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
 
   LoadOptions options = load_options(args);
   if (!options.passes.runs_any_pass()) usage_error("nnc quantize needs the pass pipeline (not -O0)");
+  options.passes.equalize_cross_layer = args.flag("--cle");
   options.tuning.progress = tuning_progress();
   const std::string path = args.positionals()[0];
   fmt::print("loading {} in f32\n", path);
@@ -180,7 +188,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   LoadOptions int8_options = options;
   int8_options.passes.quantization = calibrate(f32, batches, q);
   int8_options.passes.on_pass = [](const PassReport& r) {
-    if (r.pass() == "insert-quantizers" || r.pass() == "fold-quantized-ops")
+    if (r.pass() == "insert-quantizers" || r.pass() == "fold-quantized-ops" || r.pass() == "equalize-cross-layer")
       fmt::print("  {:<22} {}\n", r.pass(), r.summary_text());
   };
   fmt::print("compiling INT8\n");
