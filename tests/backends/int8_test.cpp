@@ -249,3 +249,54 @@ TEST_CASE("quantize, dequantize and byte maxpool tactics compute the reference k
     CHECK(tactic_matches_reference(resize, "resize.separable-2d", rng, 1));
   }
 }
+
+TEST_CASE("the INT8 MatMul tactics compute the reference kernel's bytes and integers") {
+  std::mt19937 rng(17);
+  struct Case {
+    Dims a;
+    int64_t columns;
+    DType a_type, y_type;
+    bool per_column;
+  };
+  const Case cases[] = {{{37, 50}, 70, DType::U8, DType::U8, true},   // rows and columns off the tiles
+                        {{2, 5, 33}, 9, DType::I8, DType::I8, false},  // batched A, K not a multiple of 4
+                        {{64, 128}, 96, DType::U8, DType::I8, true},
+                        {{9, 7}, 5, DType::I8, DType::U8, true}};
+  for (const Case& c : cases) {
+    CAPTURE(c.columns);
+    const int64_t depth = c.a.back();
+    const Tensor b = random_bytes(DType::I8, Dims{depth, c.columns}, rng);
+    // QLinearMatMul
+    Graph g;
+    g.opset = 17;
+    g.add_input("a", TensorType{c.a_type, Shape(c.a)});
+    Tensor b_scale(DType::F32, Dims{c.per_column ? c.columns : 1});
+    std::uniform_real_distribution<float> unit(0.5f, 1.5f);
+    for (int64_t i = 0; i < b_scale.numel(); ++i) b_scale.data<float>()[i] = 0.004f * unit(rng);
+    const float a_scale = 0.02f, y_scale = float(a_scale * 0.004 * 70 * 70 * std::sqrt(double(depth)) / 50);
+    const std::vector<ValueId> in = {g.inputs[0],
+                                     g.add_const("a_scale", scalar_f32(a_scale)),
+                                     g.add_const("a_zero", scalar_byte(c.a_type, c.a_type == DType::U8 ? 120 : -4)),
+                                     g.add_const("b", b),
+                                     g.add_const("b_scale", b_scale),
+                                     g.add_const("b_zero", Tensor(DType::I8, Dims{c.per_column ? c.columns : 1})),
+                                     g.add_const("y_scale", scalar_f32(y_scale)),
+                                     g.add_const("y_zero", scalar_byte(c.y_type, c.y_type == DType::U8 ? 100 : 3))};
+    const ValueId y = g.add_value("y");
+    g.add_node(OpKind::QLinearMatMul, "mm", in, {y}, {});
+    g.outputs = {y};
+    infer_types(g);
+    CHECK(tactic_matches_reference(g, "qmatmul.vnni-gemm", rng));
+
+    // MatMulInteger with a zero point for A given at run time (as DynamicQuantizeLinear does).
+    Graph gi;
+    gi.opset = 17;
+    gi.add_input("a", TensorType{c.a_type, Shape(c.a)});
+    const ValueId a_zero = gi.add_input("a_zero", TensorType{c.a_type, Shape(Dims{})});
+    const ValueId yi = gi.add_value("y");
+    gi.add_node(OpKind::MatMulInteger, "mmi", {gi.inputs[0], gi.add_const("b", b), a_zero}, {yi}, {});
+    gi.outputs = {yi};
+    infer_types(gi);
+    CHECK(tactic_matches_reference(gi, "matmul-integer.vnni-gemm", rng));
+  }
+}
