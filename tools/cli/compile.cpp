@@ -114,7 +114,12 @@ int cmd_compile(const std::vector<std::string>& argv) {
   }
   if (args.flag("--list-passes")) {
     fmt::print("{:<34} {:>3}  {}\n", "pass", "-O", "what it does");
-    for (const PassInfo& p : pass_table()) fmt::print("{:<34} {:>3}  {}\n", p.name, p.level, p.what);
+    // With the two that only nnc quantize adds, marked so.
+    const std::vector<PassInfo> plain = pass_table();
+    for (const PassInfo& p : pass_table(std::make_shared<QuantizationTable>(), true)) {
+      const bool quantize_only = std::none_of(plain.begin(), plain.end(), [&](const PassInfo& q) { return q.name == p.name; });
+      fmt::print("{:<34} {:>3}  {}{}\n", p.name, p.level, p.what, quantize_only ? " [nnc quantize]" : "");
+    }
     return 0;
   }
   if (args.positionals().size() != 1) usage_error("nnc compile MODEL (see --help)");
