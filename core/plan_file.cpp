@@ -12,6 +12,7 @@
 #include "core/ir_text.h"
 #include "core/limits.h"
 #include "core/sha256.h"
+#include "importers/onnx/onnx_importer.h"
 #include "ops/shape_inference.h"
 #include "passes/plan_memory.h"
 
@@ -120,6 +121,43 @@ std::map<std::string, std::string> parse_meta(std::string_view text) {
   return meta;
 }
 
+// One line of META holds one key=value: backslashes, line breaks (and '=' in keys) escaped.
+std::string escape_meta(const std::string& text, bool key) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '=' && key) out += "\\e";
+    else out += c;
+  }
+  return out;
+}
+
+std::string unescape_meta(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 == text.size()) {
+      out += text[i];
+      continue;
+    }
+    const char c = text[++i];
+    out += c == 'n' ? '\n' : c == 'r' ? '\r' : c == 'e' ? '=' : c;
+  }
+  return out;
+}
+
+// metadata_props of the ONNX file a model came from; none for IR text or a missing file.
+std::map<std::string, std::string> source_metadata(const std::string& source) {
+  std::error_code ec;
+  if (source.empty() || !fs::is_regular_file(source, ec) || is_plan_file(source)) return {};
+  try {
+    return read_onnx_metadata(source);
+  } catch (const Error&) {
+    return {};  // not ONNX (an IR text file): no metadata to carry
+  }
+}
+
 const cpu::Tactic* find_tactic(OpKind op, std::string_view name) {
   for (const cpu::Tactic& t : cpu::registered_tactics())
     if (t.op == op && t.name == name) return &t;
@@ -147,10 +185,14 @@ std::string serialize_plan(const Model& model) {
   std::string gpu;
   for (const NodeKernel* k : model.kernels())
     if (k && k->tactic().starts_with("cuda.") && cuda::tactic_settings().device) gpu = cuda::tactic_settings().device->description();
-  const std::string meta_text = fmt::format(
+  std::string meta_text = fmt::format(
       "nnc={}\nsource={}\nsource_sha256={}\noptions={}\ncpu={}\nisa={}\nthreads={}\nmemory_plan={}\ngpu={}\n",
       NNC_VERSION, model.source(), sha, model.build_options(), cpu.model, cpu::isa_name(cpu.isa), cpu::thread_count(),
       model.memory_plan() ? 1 : 0, gpu);
+  // The source model's own metadata (ONNX metadata_props: a detector's classes and ranges), so a
+  // plan serves wherever its model did: `metadata.<key>=<value>`, escaped, in key order.
+  for (const auto& [key, value] : source_metadata(model.source()))
+    meta_text += "metadata." + escape_meta(key, true) + "=" + escape_meta(value, false) + "\n";
   meta.put_bytes(meta_text.data(), meta_text.size());
   const std::string text = print_ir(g);
   ir.put_bytes(text.data(), text.size());
@@ -275,6 +317,14 @@ std::map<uint32_t, std::string_view> split_sections(std::string_view payload, co
 }
 
 }  // namespace
+
+std::map<std::string, std::string> read_model_metadata(const fs::path& path) {
+  if (!is_plan_file(path)) return read_onnx_metadata(path);
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : read_plan_info(path).meta)
+    if (key.starts_with("metadata.")) out[unescape_meta(key.substr(9))] = unescape_meta(value);
+  return out;
+}
 
 PlanInfo read_plan_info(const fs::path& path) {
   PlanInfo info;

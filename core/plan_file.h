@@ -45,10 +45,15 @@ struct PlanInfo {
   uint32_t format_version = 0;
   uint32_t checksum = 0;
   uint64_t payload_bytes = 0;
-  // nnc, source, source_sha256, options, cpu, isa, threads, memory_plan, gpu (empty: CPU only)
+  // nnc, source, source_sha256, options, cpu, isa, threads, memory_plan, gpu (empty: CPU only),
+  // and metadata.<key> for the source model's metadata_props (escaped; read_model_metadata)
   std::map<std::string, std::string> meta;
 };
 PlanInfo read_plan_info(const std::filesystem::path& path);
+
+// The model's own metadata (key -> value): an ONNX file's metadata_props, or what a plan carried
+// over from the ONNX file it was compiled from (META's `metadata.<key>` lines).
+std::map<std::string, std::string> read_model_metadata(const std::filesystem::path& path);
 
 // True if the file starts with the plan magic.
 bool is_plan_file(const std::filesystem::path& path);

@@ -49,8 +49,7 @@ DetectorConfig read_detector_config(const fs::path& model_path, const std::array
   DetectorConfig config;
   config.pc_range = pc_range_default;
   config.centres_normalized = centres_normalized_default;
-  if (is_plan_file(model_path)) return config;
-  const std::map<std::string, std::string> meta = read_onnx_metadata(model_path);
+  const std::map<std::string, std::string> meta = read_model_metadata(model_path);
   if (const auto it = meta.find("nnc.classes"); it != meta.end()) {
     config.classes = split(it->second, ',');
     for (const std::string& c : config.classes)

@@ -51,6 +51,25 @@ TEST_CASE("nnc petr / bevformer: boxes as JSON, one entry per frame, and the --b
   }
   CHECK(read_image(dir / "petr.png").width == 640);
 
+  // A compiled plan carries the model's metadata (classes, ranges): it detects the same boxes.
+  const std::string plan = (dir / "petr.nncplan").string();
+  REQUIRE(nnc_cli(fmt::format("compile {} -o {}", (fs::path(NNC_SOURCE_DIR) / "models/petr/petr_tiny.onnx").string(), plan), dir)
+              .exit_code == 0);
+  const auto from_plan = nnc_cli(fmt::format("petr {} --model {} --boxes {}", (kDrive / "frame_00").string(), plan,
+                                             (dir / "plan.json").string()),
+                                 dir);
+  INFO(from_plan.output);
+  REQUIRE(from_plan.exit_code == 0);
+  const json::Value plan_doc = read_json(dir / "plan.json");
+  CHECK(plan_doc.at("classes").size() == 3);
+  const json::Value& plan_boxes = plan_doc.at("frames")[0].at("boxes");
+  REQUIRE(plan_boxes.size() == boxes.size());
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    CHECK(plan_boxes[i].at("class").as_string() == boxes[i].at("class").as_string());
+    for (size_t a = 0; a < 3; ++a)
+      CHECK(plan_boxes[i].at("center").numbers(3)[a] == doctest::Approx(boxes[i].at("center").numbers(3)[a]).epsilon(1e-3));
+  }
+
   const auto bev = nnc_cli(fmt::format("bevformer {} --boxes {} --bev {} --bev-all", kDrive.string(),
                                        (dir / "bev.json").string(), (dir / "bev.png").string()),
                            dir);

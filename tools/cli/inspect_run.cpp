@@ -235,7 +235,15 @@ int cmd_inspect(const std::vector<std::string>& argv) {
                                                                           : info.meta.at(key));
     fmt::print("\n");
   }
-  fmt::print("model   {}\ngraph   {} (opset {})\n\ninputs\n", model.source(), g.name, g.opset);
+  fmt::print("model   {}\ngraph   {} (opset {})\n", model.source(), g.name, g.opset);
+  // The model's own metadata (ONNX metadata_props, or what a plan carried over): an IR text file has none.
+  std::map<std::string, std::string> metadata;
+  try {
+    metadata = read_model_metadata(path);
+  } catch (const Error&) {
+  }
+  for (const auto& [key, value] : metadata) fmt::print("metadata {} = {}\n", key, value);
+  fmt::print("\ninputs\n");
   for (ValueId id : g.inputs) fmt::print("  {:<24} {}\n", g.value(id).name, to_string(g.type(id)));
   fmt::print("outputs\n");
   for (ValueId id : g.outputs) fmt::print("  {:<24} {}\n", g.value(id).name, to_string(g.type(id)));
