@@ -146,7 +146,7 @@ detect3d::FrameResult Detector::run(const detect3d::Scene& scene, History& histo
   const std::map<std::string, Tensor> feeds = inputs(scene, history);
   result.preprocess_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
-  std::map<std::string, Tensor> outputs = Session(model_).run(feeds);
+  std::map<std::string, Tensor> outputs = session_.run(feeds);
   result.inference_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
   result.boxes = detect3d::decode_boxes(outputs.at("all_cls_scores"), outputs.at("all_bbox_preds"), config_);

@@ -39,6 +39,9 @@ struct History {
 class Detector {
  public:
   explicit Detector(const std::filesystem::path& model_path, LoadOptions options = {});
+  // The session keeps its arena between frames and refers to model_: a Detector stays put.
+  Detector(const Detector&) = delete;
+  Detector& operator=(const Detector&) = delete;
 
   // One frame; updates `history` (start with an empty one; `use_history` false runs every frame
   // as a sequence's first, to measure what the temporal state buys).
@@ -58,6 +61,7 @@ class Detector {
 
  private:
   Model model_;
+  Session session_{model_};  // one arena for every frame (a fresh one would fault its pages in)
   detect3d::DetectorConfig config_;
   Dims img_dims_, prev_bev_dims_, ref_cam_dims_;
   int bev_size_ = 0;

@@ -31,6 +31,9 @@ Tensor frustum_coords(const std::vector<detect3d::Mat4>& lidar2img, int image_h,
 class Detector {
  public:
   explicit Detector(const std::filesystem::path& model_path, LoadOptions options = {});
+  // The session keeps its arena between frames and refers to model_: a Detector stays put.
+  Detector(const Detector&) = delete;
+  Detector& operator=(const Detector&) = delete;
   detect3d::FrameResult run(const detect3d::Scene& scene) const;
 
   // The graph inputs for a scene (what run feeds the model), for tests and `nnc compare`.
@@ -45,6 +48,7 @@ class Detector {
 
  private:
   Model model_;
+  Session session_{model_};  // one arena for every frame (a fresh one would fault its pages in)
   detect3d::DetectorConfig config_;
   Dims img_dims_, coords_dims_;
 };
