@@ -10,8 +10,10 @@
 //   LpPool       (Σ |x|^p)^(1/p).
 // Global* pool over all spatial dims at once (output spatial dims are 1).
 // Values are combined in double; MaxPool also takes i8/u8.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "ops/window_geometry.h"
 
@@ -72,6 +74,17 @@ Window window_of(const Node& n, const Dims& x) {
           box3(g.dilation, 1),   box3(g.pad_begin, 0), box3(g.pad_end, 0)};
 }
 
+// The taps k in [0, kernel) of one axis whose position start + k·dilation lies in [0, limit):
+// [first, last) (empty when first >= last). Windows far larger than the input (a fuzzed
+// kernel_shape of 65536) then cost what the input has, not what the kernel claims.
+std::pair<int64_t, int64_t> taps_within(int64_t start, int64_t dilation, int64_t kernel, int64_t limit) {
+  const int64_t first = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+  const int64_t last = limit - start <= 0 ? 0 : (limit - start - 1) / dilation + 1;
+  return {std::min(first, kernel), std::min(last, kernel)};
+}
+
+int64_t tap_count(std::pair<int64_t, int64_t> range) { return std::max<int64_t>(0, range.second - range.first); }
+
 template <typename T>
 void pool(const Node& n, const Tensor& x, Tensor& y, Tensor* indices) {
   const Window w = window_of(n, x.dims());
@@ -89,16 +102,24 @@ void pool(const Node& n, const Tensor& x, Tensor& y, Tensor* indices) {
       for (int64_t oh = 0; oh < w.out.h; ++oh)
         for (int64_t ow = 0; ow < w.out.w; ++ow) {
           double acc = is_max ? -std::numeric_limits<double>::infinity() : 0.0;
-          int64_t count = 0, padded_count = 0, best = -1;
-          for (int64_t kd = 0; kd < w.kernel.d; ++kd)
-            for (int64_t kh = 0; kh < w.kernel.h; ++kh)
-              for (int64_t kw = 0; kw < w.kernel.w; ++kw) {
-                const int64_t id = od * w.stride.d - w.pad_begin.d + kd * w.dilation.d;
-                const int64_t ih = oh * w.stride.h - w.pad_begin.h + kh * w.dilation.h;
-                const int64_t iw = ow * w.stride.w - w.pad_begin.w + kw * w.dilation.w;
-                const bool in_padded = id < w.in.d + w.pad_end.d && ih < w.in.h + w.pad_end.h && iw < w.in.w + w.pad_end.w;
-                padded_count += in_padded ? 1 : 0;
-                if (id < 0 || ih < 0 || iw < 0 || id >= w.in.d || ih >= w.in.h || iw >= w.in.w) continue;
+          int64_t count = 0, best = -1;
+          const int64_t sd = od * w.stride.d - w.pad_begin.d, sh = oh * w.stride.h - w.pad_begin.h;
+          const int64_t sw = ow * w.stride.w - w.pad_begin.w;
+          // count_include_pad counts the taps inside the padded input, begin padding included (not
+          // a ceil_mode window's overhang past the end padding): positions in [−pad_begin, in + pad_end).
+          const auto padded = [](int64_t start, int64_t dilation, int64_t kernel, int64_t in, int64_t begin, int64_t end) {
+            return double(tap_count(taps_within(start + begin, dilation, kernel, in + begin + end)));
+          };
+          const double padded_count = padded(sd, w.dilation.d, w.kernel.d, w.in.d, w.pad_begin.d, w.pad_end.d) *
+                                      padded(sh, w.dilation.h, w.kernel.h, w.in.h, w.pad_begin.h, w.pad_end.h) *
+                                      padded(sw, w.dilation.w, w.kernel.w, w.in.w, w.pad_begin.w, w.pad_end.w);
+          const auto [kd0, kd1] = taps_within(sd, w.dilation.d, w.kernel.d, w.in.d);
+          const auto [kh0, kh1] = taps_within(sh, w.dilation.h, w.kernel.h, w.in.h);
+          const auto [kw0, kw1] = taps_within(sw, w.dilation.w, w.kernel.w, w.in.w);
+          for (int64_t kd = kd0; kd < kd1; ++kd)
+            for (int64_t kh = kh0; kh < kh1; ++kh)
+              for (int64_t kw = kw0; kw < kw1; ++kw) {
+                const int64_t id = sd + kd * w.dilation.d, ih = sh + kh * w.dilation.h, iw = sw + kw * w.dilation.w;
                 const int64_t at = (id * w.in.h + ih) * w.in.w + iw;
                 const double v = to_double(in[plane * in_size + at]);
                 ++count;
@@ -110,7 +131,7 @@ void pool(const Node& n, const Tensor& x, Tensor& y, Tensor* indices) {
               }
           double result = acc;
           if (n.op == OpKind::AveragePool || n.op == OpKind::GlobalAveragePool)
-            result = acc / double(std::max<int64_t>(1, include_pad ? padded_count : count));
+            result = acc / std::max(1.0, include_pad ? padded_count : double(count));
           if (is_lp) result = std::pow(acc, 1.0 / p);
           const int64_t o = plane * out_size + (od * w.out.h + oh) * w.out.w + ow;
           out[o] = from_double<T>(result);

@@ -151,6 +151,12 @@ std::string pool_rejects(const Graph& graph, const Node& node) {
   if (dims_of(graph, node.inputs[0]).size() != 4) return "not a 2-D pool";
   if (node.op == OpKind::MaxPool && node.has_attr("storage_order") && attr_int(node, "storage_order") != 0)
     return "storage_order 1";
+  // The kernel indexes in int: the window's numbers must stay far from its limits.
+  const Dims x = dims_of(graph, node.inputs[0]);
+  const WindowGeometry g = window_geometry(node, {x[2], x[3]}, attr_ints(node, "kernel_shape"), true);
+  for (const std::vector<int64_t>* v : {&g.kernel, &g.stride, &g.dilation, &g.pad_begin, &g.pad_end, &g.input})
+    for (int64_t e : *v)
+      if (e > (int64_t{1} << 24)) return "a window size, stride, dilation or pad over 2^24";
   return "";
 }
 

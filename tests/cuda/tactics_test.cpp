@@ -198,6 +198,10 @@ TEST_CASE("CUDA row, pooling, resize and sampling tactics agree with the referen
       "graph t opset=17\ninput %x f32[1,2,9,9]\n%y _ = MaxPool %x kernel_shape=[2,2] strides=[2,2] ceil_mode=1\nreturn %y\n",
       "graph t opset=17\ninput %x f32[2,3,10,9]\n%y _ = AveragePool %x kernel_shape=[3,3] pads=[1,1,1,1] count_include_pad=1\nreturn %y\n",
       "graph t opset=17\ninput %x f32[2,3,10,9]\n%y _ = AveragePool %x kernel_shape=[3,2] strides=[2,1] pads=[1,0,1,1]\nreturn %y\n",
+      // A window far wider than the input (found by tests/fuzz in the reference kernel): only the
+      // taps inside are visited, the padded count is still the whole padded window's.
+      "graph t opset=17\ninput %x f32[1,3,8,8]\n%y _ = AveragePool %x kernel_shape=[2,4000] auto_pad=\"SAME_LOWER\" count_include_pad=1\nreturn %y\n",
+      "graph t opset=17\ninput %x f32[1,3,8,8]\n%y _ = MaxPool %x kernel_shape=[3,4000] pads=[1,1,1,3999] strides=[1,3]\nreturn %y\n",
       "graph t opset=17\ninput %x f32[1,3,5,7]\nconst @s f32[4] [1,1,2,2]\n"
       "%y _ = Resize %x, _, @s mode=\"linear\" coordinate_transformation_mode=\"half_pixel\"\nreturn %y\n",
       "graph t opset=17\ninput %x f32[1,2,6,6]\nconst @s f32[4] [1,1,1.5,0.5]\n"

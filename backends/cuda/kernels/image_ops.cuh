@@ -19,6 +19,17 @@ struct PoolArgs {
   int pad_end_h = 0, pad_end_w = 0;  // where "the padding" ends (ceil_mode windows run past it)
 };
 
+// The first tap k of a window starting at `start` that lands at or after 0, and one past the last
+// that lands before `limit` (at most `kernel`).
+__device__ __forceinline__ int window_first(int start, int dilation, int kernel) {
+  const int first = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+  return first < kernel ? first : kernel;
+}
+__device__ __forceinline__ int window_end(int start, int dilation, int kernel, int limit) {
+  const int end = limit - start <= 0 ? 0 : (limit - start - 1) / dilation + 1;
+  return end < kernel ? end : kernel;
+}
+
 inline namespace NNC_KERNEL_WORLD {
 __global__ void pool2d_kernel(PoolArgs a) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -26,18 +37,21 @@ __global__ void pool2d_kernel(PoolArgs a) {
   const int ow = int(i % a.OW), oh = int((i / a.OW) % a.OH);
   const long long plane = i / (static_cast<long long>(a.OH) * a.OW);
   const float* x = a.x + plane * a.H * a.W;
+  // Only the taps inside the input are visited (a window may be far larger than the input).
+  const int sh = oh * a.SH - a.PH, sw = ow * a.SW - a.PW;
+  const int kh0 = window_first(sh, a.DH, a.KH), kh1 = window_end(sh, a.DH, a.KH, a.H);
+  const int kw0 = window_first(sw, a.DW, a.KW), kw1 = window_end(sw, a.DW, a.KW, a.W);
   float best = -INFINITY, sum = 0.0f;
-  int inside = 0, in_padded = 0;
-  for (int kh = 0; kh < a.KH; ++kh)
-    for (int kw = 0; kw < a.KW; ++kw) {
-      const int ih = oh * a.SH - a.PH + kh * a.DH, iw = ow * a.SW - a.PW + kw * a.DW;
-      if (ih < a.H + a.pad_end_h && iw < a.W + a.pad_end_w) ++in_padded;  // window part within the padding
-      if (ih < 0 || ih >= a.H || iw < 0 || iw >= a.W) continue;
-      const float v = x[ih * a.W + iw];
+  int inside = 0;
+  for (int kh = kh0; kh < kh1; ++kh)
+    for (int kw = kw0; kw < kw1; ++kw) {
+      const float v = x[(sh + kh * a.DH) * a.W + sw + kw * a.DW];
       best = fmaxf(best, v);
       sum += v;
       ++inside;
     }
+  // count_include_pad: the taps before the end padding's edge (the begin padding included).
+  const int in_padded = window_end(sh, a.DH, a.KH, a.H + a.pad_end_h) * window_end(sw, a.DW, a.KW, a.W + a.pad_end_w);
   a.y[i] = a.max ? best : sum / float(a.count_include_pad ? in_padded : inside);
 }
 }  // namespace NNC_KERNEL_WORLD
