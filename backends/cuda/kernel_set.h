@@ -9,6 +9,7 @@
 
 #include "backends/cuda/device.h"
 #include "backends/cuda/kernels/conv.cuh"
+#include "backends/cuda/kernels/deform.cuh"
 #include "backends/cuda/kernels/elementwise.cuh"
 #include "backends/cuda/kernels/image_ops.cuh"
 #include "backends/cuda/kernels/matmul.cuh"
@@ -37,6 +38,10 @@ struct KernelSet {
   QMatMulLaunch<uint8_t, int8_t> qmatmul_u8_s8;
   QMatMulLaunch<int8_t, uint8_t> qmatmul_s8_u8;
   QMatMulLaunch<int8_t, int8_t> qmatmul_s8_s8;
+  // The deformable ops: attention per output element; DeformConv on the CUDA-core or f16 engine.
+  void (*deform_attn)(const DeformAttnArgs&, void* stream);
+  void (*deform_conv_simt)(const DeformConvProblem&, void* stream);
+  void (*deform_conv_tensor_core_f16)(const DeformConvProblem&, void* stream);
   void (*softmax)(const SoftmaxArgs&, void* stream);
   void (*layer_norm)(const LayerNormArgs&, void* stream);
   void (*group_norm)(const GroupNormArgs&, void* stream);

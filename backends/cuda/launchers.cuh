@@ -42,6 +42,16 @@ struct Launchers {
   static void group_norm(const GroupNormArgs& a, void* stream) {
     Launch::run(group_norm_kernel, dim3(unsigned(a.lanes)), dim3(kNormThreads), stream, a);
   }
+  static void deform_attn(const DeformAttnArgs& a, void* stream) {
+    const long long count = static_cast<long long>(a.B) * a.Q * a.M * a.D;
+    Launch::run(deform_attn_kernel, dim3(blocks_for(count, kDeformThreads)), dim3(kDeformThreads), stream, a);
+  }
+  static void deform_conv_simt(const DeformConvProblem& p, void* stream) {
+    Launch::run(simt_gemm_kernel<DeformConvProblem>, gemm_grid(p), dim3(kSimtThreads), stream, p);
+  }
+  static void deform_conv_tensor_core_f16(const DeformConvProblem& p, void* stream) {
+    Launch::run(mma_f16_gemm_kernel<DeformConvProblem>, gemm_grid(p), dim3(kMmaThreads), stream, p);
+  }
   static void softmax(const SoftmaxArgs& a, void* stream) {
     Launch::run(softmax_rows_kernel, dim3(blocks_for(a.rows, kRowWarps)), dim3(32 * kRowWarps), stream, a);
   }
@@ -81,6 +91,9 @@ struct Launchers {
     t.qmatmul_u8_s8 = &qmatmul<uint8_t, int8_t>;
     t.qmatmul_s8_u8 = &qmatmul<int8_t, uint8_t>;
     t.qmatmul_s8_s8 = &qmatmul<int8_t, int8_t>;
+    t.deform_attn = &deform_attn;
+    t.deform_conv_simt = &deform_conv_simt;
+    t.deform_conv_tensor_core_f16 = &deform_conv_tensor_core_f16;
     t.softmax = &softmax;
     t.layer_norm = &layer_norm;
     t.group_norm = &group_norm;

@@ -9,7 +9,7 @@ namespace nnc::cuda {
 extern const cpu::Tactic kCudaConvSimt, kCudaConvF16, kCudaQConvInt8;
 extern const cpu::Tactic kCudaMatMulSimt, kCudaMatMulF16, kCudaGemmSimt, kCudaGemmF16;
 extern const cpu::Tactic kCudaSoftmax, kCudaLogSoftmax, kCudaLayerNorm, kCudaGroupNorm, kCudaInstanceNorm, kCudaMaxPool,
-    kCudaAveragePool, kCudaResize, kCudaGridSample, kCudaQMatMulInt8;
+    kCudaAveragePool, kCudaResize, kCudaGridSample, kCudaQMatMulInt8, kCudaDeformAttn, kCudaDeformConvSimt, kCudaDeformConvF16;
 std::vector<cpu::Tactic> elementwise_tactics();
 
 namespace {
@@ -25,7 +25,8 @@ std::span<const cpu::Tactic> cuda_tactics() {
     std::vector<cpu::Tactic> v{kCudaConvSimt,    kCudaConvF16,     kCudaQConvInt8,  kCudaQMatMulInt8, kCudaMatMulSimt,
                                kCudaMatMulF16,   kCudaGemmSimt,    kCudaGemmF16,    kCudaSoftmax,     kCudaLogSoftmax,
                                kCudaLayerNorm,   kCudaGroupNorm,   kCudaInstanceNorm, kCudaMaxPool,   kCudaAveragePool,
-                               kCudaResize,      kCudaGridSample};
+                               kCudaResize,      kCudaGridSample,  kCudaDeformAttn, kCudaDeformConvSimt,
+                               kCudaDeformConvF16};
     for (const cpu::Tactic& t : elementwise_tactics()) v.push_back(t);
     return v;
   }();

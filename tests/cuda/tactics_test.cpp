@@ -370,3 +370,28 @@ TEST_CASE("the INT8 Tensor-Core QLinearMatMul computes the reference kernel's by
     CHECK(has(check_cuda_tactics(g), "cuda.qmatmul.tc-int8-gemm"));
   }
 }
+
+TEST_CASE("CUDA MSDeformAttn and DeformConv agree with the reference, sampling points outside included") {
+  const char* graphs[] = {
+      // Three levels of odd sizes (3x4, 2x3, 1x1: S = 19), locations in [-1.5, 1.5): many outside.
+      "graph t opset=16\ninput %value f32[2,19,2,5]\nconst @shapes i64[3,2] [3, 4, 2, 3, 1, 1]\n"
+      "const @starts i64[3] [0, 12, 18]\ninput %locations f32[2,7,2,3,3,2]\ninput %weights f32[2,7,2,3,3]\n"
+      "%out f32[2,7,10] = MSDeformAttn %value, @shapes, @starts, %locations, %weights\nreturn %out\n",
+      "graph t opset=16\ninput %value f32[1,20,3,4]\nconst @shapes i64[2,2] [4, 4, 2, 2]\nconst @starts i64[2] [0, 16]\n"
+      "input %locations f32[1,5,3,2,4,2]\ninput %weights f32[1,5,3,2,4]\n"
+      "%out f32[1,5,3,4] = MSDeformAttn %value, @shapes, @starts, %locations, %weights split_heads=1\nreturn %out\n",
+      // Modulated, two groups, three offset groups, offsets up to ±1.5 pixels (some taps outside).
+      "graph t opset=19\ninput %x f32[2,6,7,9]\nconst @w f32[8,3,3,3] random(seed=3)\ninput %offset f32[2,54,7,9]\n"
+      "const @b f32[8] random(seed=4)\ninput %mask f32[2,27,7,9]\n"
+      "%y f32[2,8,7,9] = DeformConv %x, @w, %offset, @b, %mask pads=[1,1,1,1] group=2 offset_group=3\nreturn %y\n",
+      // Strided and dilated, no bias, no mask.
+      "graph t opset=19\ninput %x f32[1,4,11,10]\nconst @w f32[5,4,3,3] random(seed=5)\ninput %offset f32[1,18,5,4]\n"
+      "%y f32[1,5,5,4] = DeformConv %x, @w, %offset strides=[2,2] dilations=[2,2] pads=[1,1,1,1]\nreturn %y\n",
+  };
+  for (const std::string text : graphs) {
+    CAPTURE(text);
+    const auto ran = check_cuda_tactics(parse_typed(text), 1.5f);
+    CHECK(!ran.empty());
+    if (text.find("DeformConv") != std::string::npos) CHECK(ran.size() == 2);  // CUDA cores and f16 Tensor Cores
+  }
+}

@@ -14,9 +14,13 @@
 #else
 #include <math.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "backends/cuda/emu/emulator.h"
+namespace nnc::cuda {
+using std::isfinite;  // CUDA's device isfinite, for host code
+}
 #endif
 
 // Kernels (the __global__ functions) are declared inside `inline namespace NNC_KERNEL_WORLD`:
