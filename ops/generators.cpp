@@ -11,6 +11,7 @@
 // Shapes that come from input values (ConstantOfShape, Range, OneHot's depth) are unknown until
 // those values are; sizes from untrusted values go through checked_numel before anything is
 // allocated.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -210,11 +211,13 @@ std::vector<TensorType> infer_eye_like(InferContext& c) {
 void eye_like(KernelContext& k) {
   Tensor& y = k.out(0);
   const int64_t rows = y.dims()[0], cols = y.dims()[1], diagonal = attr_int(k.node, "k");
+  // The diagonal's rows, r in [max(0, −k), min(rows, cols − k)); a k beyond the matrix (any
+  // int64, fuzzed up to INT64_MAX) has none, and r + k is only formed for rows on the diagonal.
+  if (diagonal >= cols || diagonal <= -rows) return;
+  const int64_t first = std::max<int64_t>(0, -diagonal), last = std::min<int64_t>(rows, cols - diagonal);
   visit_dtype(y.dtype(), [&]<typename T>() {
     T* out = y.data<T>();
-    for (int64_t r = 0; r < rows; ++r)
-      if (const int64_t c = r + diagonal; c >= 0 && c < cols)
-        out[r * cols + c] = from_double<T>(1.0);
+    for (int64_t r = first; r < last; ++r) out[r * cols + r + diagonal] = from_double<T>(1.0);
   });
 }
 
