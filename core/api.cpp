@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "backends/cuda/graph_replay.h"
 #include "backends/cuda/residency.h"
 #include "backends/cuda/tactics.h"
 
@@ -136,10 +137,44 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
   options.kernels = model_.kernels();
   options.timer = timer;
   options.tap = tap;
+  const std::shared_ptr<cuda::Device>& device = cuda::tactic_settings().device;
+  // A model wholly on the GPU: recorded once as a CUDA graph, then replayed (graph_replay.h).
+  // Not while observed (a tap or a timer needs every node run as itself).
+  if (!tap && !timer && device && cuda::DeviceResidency::any_cuda(options.kernels)) {
+    std::shared_ptr<cuda::GraphReplay> replay;
+    {
+      std::lock_guard lock(arenas_->mutex);
+      if (!replay_considered_ && cuda::GraphReplay::eligible(g, options.plan, options.kernels, device))
+        replay_ = std::make_shared<cuda::GraphReplay>(g, options.plan, options.kernels, device);
+      replay_considered_ = true;
+      replay = replay_;
+    }
+    bool exact_inputs = true;  // a recording holds the declared shapes
+    for (size_t i = 0; i < ordered.size(); ++i)
+      exact_inputs = exact_inputs && ordered[i].type() == g.type(g.inputs[i]);
+    std::unique_lock busy = replay && exact_inputs && replay->device() == device
+                                ? std::unique_lock(replay->busy(), std::try_to_lock)
+                                : std::unique_lock<std::mutex>();
+    if (busy.owns_lock()) {
+      std::vector<Tensor> results = replay->run(ordered, [&](cuda::DeviceResidency& r) {
+        InterpreterOptions o = options;
+        o.before_node = [&r](size_t n, std::span<const Tensor* const> in) { r.before_node(n, in); };
+        const cuda::DeviceResidency::Active active(r);
+        return run_reference(g, ordered, o);
+      });
+      std::lock_guard lock(arenas_->mutex);
+      last_transfers_ = replay->stats();
+      last_transfers_.graph_replay = replay->replayed();
+      if (options.arena) arenas_->idle.push_back(std::move(options.arena));
+      std::map<std::string, Tensor> out;
+      for (size_t i = 0; i < results.size(); ++i) out.emplace(g.value(g.outputs[i]).name, results[i]);
+      return out;
+    }
+  }
   // Nodes on a GPU keep their tensors there between them (backends/cuda/residency.h).
   std::optional<cuda::DeviceResidency> residency;
-  if (cuda::DeviceResidency::any_cuda(options.kernels) && cuda::tactic_settings().device) {
-    residency.emplace(g, options.plan, options.kernels, cuda::tactic_settings().device, /*download_every_output=*/bool(tap),
+  if (cuda::DeviceResidency::any_cuda(options.kernels) && device) {
+    residency.emplace(g, options.plan, options.kernels, device, /*download_every_output=*/bool(tap),
                       /*synchronize_every_node=*/bool(timer));
     options.before_node = [&](size_t n, std::span<const Tensor* const> in) { residency->before_node(n, in); };
   }

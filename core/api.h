@@ -26,6 +26,10 @@
 #include "ops/interpreter.h"
 #include "passes/pipeline.h"
 
+namespace nnc::cuda {
+class GraphReplay;  // backends/cuda/graph_replay.h
+}
+
 namespace nnc {
 
 struct LoadOptions {
@@ -122,6 +126,9 @@ class Session {
   const Model& model_;
   std::shared_ptr<ArenaPool> arenas_;
   mutable TransferStats last_transfers_;
+  // A model wholly on the GPU is recorded once and replayed (made on the first run that can).
+  mutable std::shared_ptr<cuda::GraphReplay> replay_;
+  mutable bool replay_considered_ = false;
 };
 
 }  // namespace nnc

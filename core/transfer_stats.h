@@ -9,6 +9,7 @@ namespace nnc {
 struct TransferStats {
   int64_t uploads = 0, upload_bytes = 0, downloads = 0, download_bytes = 0;
   double upload_ms = 0, download_ms = 0;  // host wall time spent in the copies
+  bool graph_replay = false;              // the run replayed a recorded CUDA graph
 };
 
 }  // namespace nnc

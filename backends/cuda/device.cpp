@@ -2,6 +2,9 @@
 #include "backends/cuda/device.h"
 
 #include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <vector>
 #include <new>
 
 namespace nnc::cuda {
@@ -23,6 +26,23 @@ class EmulatedDevice final : public Device {
   void synchronize() override {}
   void* stream() override { return nullptr; }
   const KernelSet& kernels() const override { return emulated_kernels(); }
+
+  struct Recording final : Capture {
+    std::vector<std::function<void()>> launches;
+  };
+  void begin_capture() override {
+    if (emulated_recording()) throw std::logic_error("emulated device: a capture is already recording");
+    emulated_recording() = std::make_unique<std::vector<std::function<void()>>>();
+  }
+  std::shared_ptr<Capture> end_capture() override {
+    auto recording = std::make_shared<Recording>();
+    if (emulated_recording()) recording->launches = std::move(*emulated_recording());
+    emulated_recording().reset();
+    return recording;
+  }
+  void replay(const Capture& capture) override {
+    for (const auto& launch : static_cast<const Recording&>(capture).launches) launch();
+  }
 };
 
 }  // namespace

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -34,10 +36,23 @@ class Device {
   virtual void synchronize() = 0;
   virtual void* stream() = 0;
   virtual const KernelSet& kernels() const = 0;
+
+  // Recording a sequence of launches once and replaying it (a CUDA graph): between
+  // begin_capture and end_capture launches are recorded, not run, and nothing may be copied or
+  // waited for; replay queues the whole recording on the stream, in order.
+  class Capture {
+   public:
+    virtual ~Capture() = default;
+  };
+  virtual void begin_capture() = 0;
+  virtual std::shared_ptr<Capture> end_capture() = 0;
+  virtual void replay(const Capture& capture) = 0;
 };
 
 // The emulator, always available.
 std::shared_ptr<Device> emulated_device();
+// Where the emulator's launches go while this thread captures: recorded here instead of run.
+std::unique_ptr<std::vector<std::function<void()>>>& emulated_recording();
 
 // The first CUDA GPU, or nullptr with `why_not` saying why ("nnc was built without CUDA",
 // "no CUDA driver", "no CUDA device", ...). Asks the driver once per process.

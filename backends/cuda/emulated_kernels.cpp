@@ -8,11 +8,20 @@ namespace {
 struct EmulatedLaunch {
   template <class... Params, class... Args>
   static void run(void (*kernel)(Params...), dim3 grid, dim3 block, void*, Args... args) {
+    if (auto& recording = emulated_recording()) {  // capturing: run it at replay
+      recording->push_back([=] { emu::launch(kernel, grid, block, args...); });
+      return;
+    }
     emu::launch(kernel, grid, block, args...);
   }
 };
 
 }  // namespace
+
+std::unique_ptr<std::vector<std::function<void()>>>& emulated_recording() {
+  thread_local std::unique_ptr<std::vector<std::function<void()>>> recording;
+  return recording;
+}
 
 const KernelSet& emulated_kernels() {
   static const KernelSet table = Launchers<EmulatedLaunch>::table();

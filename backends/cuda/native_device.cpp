@@ -88,6 +88,27 @@ class NativeDevice final : public Device {
   void* stream() override { return stream_; }
   const KernelSet& kernels() const override { return native_kernels(); }
 
+  struct Graph final : Capture {
+    cudaGraph_t graph = nullptr;
+    cudaGraphExec_t exec = nullptr;
+    ~Graph() override {
+      if (exec) cudaGraphExecDestroy(exec);
+      if (graph) cudaGraphDestroy(graph);
+    }
+  };
+  void begin_capture() override {
+    check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+  }
+  std::shared_ptr<Capture> end_capture() override {
+    auto g = std::make_shared<Graph>();
+    check(cudaStreamEndCapture(stream_, &g->graph), "cudaStreamEndCapture");
+    check(cudaGraphInstantiate(&g->exec, g->graph, 0), "cudaGraphInstantiate");
+    return g;
+  }
+  void replay(const Capture& capture) override {
+    check(cudaGraphLaunch(static_cast<const Graph&>(capture).exec, stream_), "cudaGraphLaunch");
+  }
+
  private:
   int ordinal_;
   cudaDeviceProp properties_{};

@@ -1,7 +1,9 @@
 // backends/cuda/residency.cpp — see residency.h.
 #include "backends/cuda/residency.h"
 
+#include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 #include "backends/cuda/node_kernel.h"
 
@@ -56,6 +58,7 @@ void* DeviceResidency::home(ValueId v, const Tensor& host) {
 }
 
 void DeviceResidency::upload(ValueId v, const Tensor& host) {
+  if (capturing_) throw std::logic_error("a copy to the device during a capture");
   const auto t = std::chrono::steady_clock::now();
   device_->upload(home(v, host), host.bytes(), host.nbytes());
   stats_.upload_ms += ms_since(t);
@@ -128,6 +131,30 @@ void DeviceResidency::before_node(size_t n, std::span<const Tensor* const> input
   // The CPU writes the outputs: any device copy of them is stale from now on.
   for (ValueId out : node.outputs)
     if (out != kNoValue) values_[size_t(out)].device_current = false, values_[size_t(out)].host_current = true;
+}
+
+void DeviceResidency::begin_run(bool download_every_output, bool synchronize_every_node) {
+  download_every_output_ = download_every_output;
+  synchronize_every_node_ = synchronize_every_node;
+  for (size_t v = 0; v < values_.size(); ++v) {
+    if (graph_.value(ValueId(v)).kind == ValueKind::Const) continue;  // nothing writes a constant
+    values_[v].host_current = true;
+    values_[v].device_current = false;
+  }
+  std::fill(host_bytes_.begin(), host_bytes_.end(), std::pair<std::byte*, size_t>{nullptr, 0});
+  stats_ = {};
+}
+
+void DeviceResidency::prefetch(ValueId v, const Tensor& host) {
+  if (!values_[size_t(v)].device_current) upload(v, host);
+}
+
+void DeviceResidency::outputs_written_on_device(std::span<Tensor> outputs) {
+  for (size_t i = 0; i < outputs.size() && i < graph_.outputs.size(); ++i) {
+    Residence& r = values_[size_t(graph_.outputs[i])];
+    r.device_current = true;
+    r.host_current = false;
+  }
 }
 
 void DeviceResidency::finish(std::span<Tensor> outputs) {

@@ -60,6 +60,17 @@ class DeviceResidency {
   // Makes the graph's outputs current on the host and waits for the device.
   void finish(std::span<Tensor> outputs);
 
+  // For a residency kept from run to run (graph_replay.h): the device homes stay where they are,
+  // constants stay current on the device, every other value starts the run current on the host
+  // only; the transfer counts start again.
+  void begin_run(bool download_every_output, bool synchronize_every_node);
+  // Value v current on the device now (graph inputs before a capture or replay).
+  void prefetch(ValueId v, const Tensor& host);
+  // While capturing nothing may be copied: an upload throws std::logic_error instead.
+  void set_capturing(bool capturing) { capturing_ = capturing; }
+  // After a replay: the graph's outputs were written on the device (finish brings them home).
+  void outputs_written_on_device(std::span<Tensor> outputs);
+
   const TransferStats& stats() const { return stats_; }
 
  private:
@@ -78,6 +89,7 @@ class DeviceResidency {
   std::span<const NodeKernel* const> kernels_;
   std::shared_ptr<Device> device_;
   bool download_every_output_, synchronize_every_node_;
+  bool capturing_ = false;
   std::vector<Residence> values_;
   DeviceBuffer arena_;
   std::vector<DeviceBuffer> own_;

@@ -75,6 +75,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   const NodeTimer timer = [&](size_t n, double ms) { node_ms[n] += ms; };
   std::vector<double> times;
   TransferStats copies;  // summed over the timed runs (GPU nodes only)
+  int replays = 0;       // timed runs that replayed a recorded CUDA graph
   for (int i = 0; i < iters; ++i) {
     const auto start = std::chrono::steady_clock::now();
     (void)session.run(inputs, profile ? timer : nullptr);
@@ -82,6 +83,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const TransferStats t = session.last_transfers();
     copies.uploads += t.uploads, copies.upload_bytes += t.upload_bytes, copies.upload_ms += t.upload_ms;
     copies.downloads += t.downloads, copies.download_bytes += t.download_bytes, copies.download_ms += t.download_ms;
+    replays += t.graph_replay;
   }
   const bool on_gpu = copies.uploads + copies.downloads > 0;
   const double median = percentile(times, 0.5), p90 = percentile(times, 0.9);
@@ -106,9 +108,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
     for (size_t i = 0; i < times.size(); ++i) out += fmt::format("{}{:.4f}", i ? ", " : "", times[i]);
     out += "]";
     if (on_gpu)
-      out += fmt::format(", \"h2d_ms\": {:.4f}, \"h2d_bytes\": {}, \"d2h_ms\": {:.4f}, \"d2h_bytes\": {}",
+      out += fmt::format(", \"h2d_ms\": {:.4f}, \"h2d_bytes\": {}, \"d2h_ms\": {:.4f}, \"d2h_bytes\": {}, \"graph_replays\": {}",
                          copies.upload_ms / iters, copies.upload_bytes / iters, copies.download_ms / iters,
-                         copies.download_bytes / iters);
+                         copies.download_bytes / iters, replays);
     if (profile) {
       out += ", \"profile\": [";
       for (size_t i = 0; i < nodes.size(); ++i) {
@@ -135,6 +137,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
                copies.upload_ms / iters, double(copies.upload_bytes) / iters / 1048576.0, copies.uploads / iters,
                copies.download_ms / iters, double(copies.download_bytes) / iters / 1048576.0, copies.downloads / iters,
                mean - (copies.upload_ms + copies.download_ms) / iters);
+  if (replays) fmt::print("cuda graph  {} of {} timed runs replayed the recorded graph\n", replays, iters);
   if (!profile) return 0;
 
   fmt::print("\nprofile (mean per iteration; {:.3f} ms in nodes, the rest is the runtime's own work):\n",
