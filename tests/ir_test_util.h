@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,6 +14,17 @@
 #include "ops/shape_inference.h"
 
 namespace nnc::testing {
+
+// Uniform random 8-bit values over the type's whole range (u8 0..255, i8 -128..127).
+inline Tensor random_bytes(DType t, const Dims& dims, std::mt19937& rng) {
+  Tensor out(t, dims);
+  std::uniform_int_distribution<int> byte(t == DType::U8 ? 0 : -128, t == DType::U8 ? 255 : 127);
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    if (t == DType::U8) out.data<uint8_t>()[i] = uint8_t(byte(rng));
+    else out.data<int8_t>()[i] = int8_t(byte(rng));
+  }
+  return out;
+}
 
 // Parses IR text and infers every type (hand-written text may leave types to inference).
 inline Graph parse_typed(const std::string& text) {

@@ -10,21 +10,13 @@
 
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
+#include "ir_test_util.h"
 #include "ops/shape_inference.h"
 
 using namespace nnc;
+using nnc::testing::random_bytes;
 
 namespace {
-
-Tensor random_bytes(DType t, const Dims& dims, std::mt19937& rng) {
-  Tensor out(t, dims);
-  std::uniform_int_distribution<int> byte(t == DType::U8 ? 0 : -128, t == DType::U8 ? 255 : 127);
-  for (int64_t i = 0; i < out.numel(); ++i) {
-    if (t == DType::U8) out.data<uint8_t>()[i] = uint8_t(byte(rng));
-    else out.data<int8_t>()[i] = int8_t(byte(rng));
-  }
-  return out;
-}
 
 Tensor scalar_f32(float v) {
   Tensor t(DType::F32, Dims{});

@@ -33,27 +33,34 @@ const @w3 f32[5,8,1,1] random(seed=4)
 return %y
 )";
 
-std::filesystem::path write_model() {
-  const auto path = std::filesystem::temp_directory_path() / ("nnc_residency_" + std::to_string(::getpid()) + ".nnc");
-  std::ofstream(path) << kModel;
-  return path;
+// The model in IR text, compiled with every node a GPU tactic can run on the emulated GPU
+// (--device emulator), and as imported (-O0, the reference).
+struct Compiled {
+  Model model, reference;
+};
+
+Compiled compile_on_emulator(const std::string& text, const std::string& name) {
+  const auto path = std::filesystem::temp_directory_path() / ("nnc_" + name + "_" + std::to_string(::getpid()) + ".nnc");
+  std::ofstream(path) << text;
+  cuda::use_device({cuda::emulated_device(), false});
+  LoadOptions options;
+  options.tuning.exclusive_prefix = "cuda.";  // nnc --device emulator
+  options.tuning.runs = 1;
+  LoadOptions o0;
+  o0.passes.level = 0;
+  o0.tune = false;
+  o0.plan_memory = false;
+  Compiled c{load_model(path, options), load_model(path, o0)};
+  std::filesystem::remove(path);
+  return c;
 }
 
 }  // namespace
 
 TEST_CASE("a model with nodes on the GPU keeps their tensors on the device and matches the reference") {
-  const auto path = write_model();
-  cuda::use_device({cuda::emulated_device(), false});
-  LoadOptions options;
-  options.tuning.exclusive_prefix = "cuda.";  // nnc --device cuda
-  options.tuning.runs = 1;
-  const Model model = load_model(path, options);
-  LoadOptions o0;
-  o0.passes.level = 0;
-  o0.tune = false;
-  o0.plan_memory = false;
-  const Model reference = load_model(path, o0);
-  std::filesystem::remove(path);
+  const Compiled compiled = compile_on_emulator(kModel, "residency");
+  const Model& model = compiled.model;
+  const Model& reference = compiled.reference;
 
   int on_gpu = 0;
   for (const NodeKernel* k : model.kernels()) on_gpu += k && k->tactic().starts_with("cuda.");
@@ -106,19 +113,9 @@ const @w f32[4,2,3,3] random(seed=1)
   }
 return %y
 )";
-  const auto path = std::filesystem::temp_directory_path() / ("nnc_captured_" + std::to_string(::getpid()) + ".nnc");
-  std::ofstream(path) << text;
-  cuda::use_device({cuda::emulated_device(), false});
-  LoadOptions options;
-  options.tuning.exclusive_prefix = "cuda.";
-  options.tuning.runs = 1;
-  const Model model = load_model(path, options);
-  LoadOptions o0;
-  o0.passes.level = 0;
-  o0.tune = false;
-  o0.plan_memory = false;
-  const Model reference = load_model(path, o0);
-  std::filesystem::remove(path);
+  const Compiled compiled = compile_on_emulator(text, "captured");
+  const Model& model = compiled.model;
+  const Model& reference = compiled.reference;
   bool conv_on_gpu = false;
   for (const NodeKernel* k : model.kernels()) conv_on_gpu = conv_on_gpu || (k && k->tactic().starts_with("cuda.conv"));
   CHECK(conv_on_gpu);
@@ -149,19 +146,9 @@ const @s f32[11,6,6] random(seed=4)
 %y _ = Softmax %n axis=-1
 return %y
 )";
-  const auto path = std::filesystem::temp_directory_path() / ("nnc_replay_" + std::to_string(::getpid()) + ".nnc");
-  std::ofstream(path) << text;
-  cuda::use_device({cuda::emulated_device(), false});
-  LoadOptions options;
-  options.tuning.exclusive_prefix = "cuda.";
-  options.tuning.runs = 1;
-  const Model model = load_model(path, options);
-  LoadOptions o0;
-  o0.passes.level = 0;
-  o0.tune = false;
-  o0.plan_memory = false;
-  const Model reference = load_model(path, o0);
-  std::filesystem::remove(path);
+  const Compiled compiled = compile_on_emulator(text, "replay");
+  const Model& model = compiled.model;
+  const Model& reference = compiled.reference;
   for (size_t n = 0; n < model.graph().nodes.size(); ++n) {
     const bool skipped = model.memory_plan()->skip_node[n];
     const NodeKernel* k = model.kernels()[n];

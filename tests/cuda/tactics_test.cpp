@@ -16,6 +16,7 @@
 #include "ops/shape_inference.h"
 
 using namespace nnc;
+using nnc::testing::random_bytes;
 using nnc::testing::parse_typed;
 
 namespace {
@@ -37,16 +38,6 @@ struct DeviceScope {
   explicit DeviceScope(std::shared_ptr<cuda::Device> d) { cuda::use_device({std::move(d), true}); }
   ~DeviceScope() { cuda::use_device({}); }
 };
-
-Tensor random_bytes(DType t, const Dims& dims, std::mt19937& rng) {
-  Tensor out(t, dims);
-  std::uniform_int_distribution<int> byte(t == DType::U8 ? 0 : -127, t == DType::U8 ? 255 : 127);
-  for (int64_t i = 0; i < out.numel(); ++i) {
-    if (t == DType::U8) out.data<uint8_t>()[i] = uint8_t(byte(rng));
-    else out.data<int8_t>()[i] = int8_t(byte(rng));
-  }
-  return out;
-}
 
 // Runs node 0 of `g` with the reference kernel and with every CUDA tactic that accepts it;
 // returns the names of those that ran. `input_scale` scales the random f32 inputs.

@@ -38,6 +38,19 @@ struct ConvShape {
   }
 };
 
+// A conv problem for shape `s`: per image and group, M = maps of the group, N = output pixels,
+// K = the group's channels x taps; batch = images x groups.
+template <class Problem>
+Problem conv_problem(const ConvShape& s) {
+  Problem p;
+  p.s = s;
+  p.M = s.M / s.groups;
+  p.N = s.OH * s.OW;
+  p.K = (s.C / s.groups) * s.KH * s.KW;
+  p.batch = s.N * s.groups;
+  return p;
+}
+
 // y = act(conv(x, w) + bias [+ residual]) in f32; the same problem runs on CUDA cores or on
 // Tensor Cores in f16.
 struct ConvF32Problem {
@@ -49,15 +62,7 @@ struct ConvF32Problem {
   FloatEpilogue epilogue;
   int M = 0, N = 0, K = 0, batch = 0;
 
-  static ConvF32Problem make(const ConvShape& s) {
-    ConvF32Problem p;
-    p.s = s;
-    p.M = s.M / s.groups;
-    p.N = s.OH * s.OW;
-    p.K = (s.C / s.groups) * s.KH * s.KW;
-    p.batch = s.N * s.groups;
-    return p;
-  }
+  static ConvF32Problem make(const ConvShape& s) { return conv_problem<ConvF32Problem>(s); }
   __device__ __forceinline__ float a(int z, int m, int k) const {
     return w[(static_cast<long long>(z % s.groups) * M + m) * K + k];
   }
@@ -88,15 +93,7 @@ struct QConvProblem {
   Requantize q;
   int M = 0, N = 0, K = 0, batch = 0;
 
-  static QConvProblem make(const ConvShape& s) {
-    QConvProblem p;
-    p.s = s;
-    p.M = s.M / s.groups;
-    p.N = s.OH * s.OW;
-    p.K = (s.C / s.groups) * s.KH * s.KW;
-    p.batch = s.N * s.groups;
-    return p;
-  }
+  static QConvProblem make(const ConvShape& s) { return conv_problem<QConvProblem>(s); }
   __device__ __forceinline__ int32_t a(int z, int m, int k) const {
     return w[(static_cast<long long>(z % s.groups) * M + m) * K + k];
   }
