@@ -48,6 +48,37 @@ inline std::vector<std::string> normalized_lines(const std::string& text) {
   return out;
 }
 
+// Seeded random inputs for one node of a test graph: constants as the graph holds them, omitted
+// inputs null, f32 ones in [-scale, scale), 8-bit ones over their whole range, others as
+// random_tensor makes them. `pointers` is what run_node takes.
+struct NodeInputs {
+  std::vector<Tensor> owned;
+  std::vector<const Tensor*> pointers;
+};
+inline NodeInputs random_node_inputs(const Graph& g, const Node& node, float scale = 1.0f) {
+  NodeInputs in;
+  in.owned.reserve(node.inputs.size());  // `pointers` point into it
+  std::mt19937 rng(5);
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (node.inputs[i] == kNoValue) {
+      in.pointers.push_back(nullptr);
+      continue;
+    }
+    const Value& v = g.value(node.inputs[i]);
+    if (v.kind == ValueKind::Const) {
+      in.pointers.push_back(v.data.get());
+      continue;
+    }
+    const bool bytes = v.type.dtype == DType::U8 || v.type.dtype == DType::I8;
+    in.owned.push_back(bytes ? random_bytes(v.type.dtype, v.type.shape.concrete(), rng)
+                             : random_tensor(v.type.dtype, v.type.shape.concrete(), 50 + i));
+    if (v.type.dtype == DType::F32 && scale != 1.0f)
+      for (int64_t e = 0; e < in.owned.back().numel(); ++e) in.owned.back().data<float>()[e] *= scale;
+    in.pointers.push_back(&in.owned.back());
+  }
+  return in;
+}
+
 // Checks the graph prints as `expected`: runs of spaces count as one (alignment is cosmetic) and
 // a line ending in `...` matches any line starting with what precedes it.
 inline void expect_ir(const Graph& g, const std::string& expected) {

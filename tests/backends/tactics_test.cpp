@@ -23,24 +23,8 @@ namespace {
 // the names of the tactics that ran.
 std::vector<std::string> check_tactics_agree(const Graph& g, double tolerance = 1e-5, float input_scale = 1.0f) {
   const Node& node = g.nodes[0];
-  std::vector<Tensor> owned;
-  std::vector<const Tensor*> inputs;
-  owned.reserve(node.inputs.size());
-  for (size_t i = 0; i < node.inputs.size(); ++i) {
-    if (node.inputs[i] == kNoValue) {
-      inputs.push_back(nullptr);
-      continue;
-    }
-    const Value& v = g.value(node.inputs[i]);
-    if (v.kind == ValueKind::Const) {
-      inputs.push_back(v.data.get());
-      continue;
-    }
-    owned.push_back(random_tensor(v.type.dtype, v.type.shape.concrete(), 50 + i));  // floats in [-1, 1)
-    if (input_scale != 1.0f && v.type.dtype == DType::F32)
-      for (int64_t e = 0; e < owned.back().numel(); ++e) owned.back().data<float>()[e] *= input_scale;
-    inputs.push_back(&owned.back());
-  }
+  const nnc::testing::NodeInputs random = nnc::testing::random_node_inputs(g, node, input_scale);
+  const std::vector<const Tensor*>& inputs = random.pointers;
   const std::vector<Tensor> expected = run_node(node, inputs, g.opset);
   std::vector<std::string> ran;
   for (const cpu::Tactic& t : cpu::cpu_tactics()) {

@@ -43,27 +43,8 @@ struct DeviceScope {
 // returns the names of those that ran. `input_scale` scales the random f32 inputs.
 std::vector<std::string> check_cuda_tactics(const Graph& g, float input_scale = 1.0f) {
   const Node& node = g.nodes[0];
-  std::vector<Tensor> owned;
-  std::vector<const Tensor*> inputs;
-  owned.reserve(node.inputs.size());
-  std::mt19937 rng(5);
-  for (size_t i = 0; i < node.inputs.size(); ++i) {
-    if (node.inputs[i] == kNoValue) {
-      inputs.push_back(nullptr);
-      continue;
-    }
-    const Value& v = g.value(node.inputs[i]);
-    if (v.kind == ValueKind::Const) {
-      inputs.push_back(v.data.get());
-      continue;
-    }
-    const bool bytes = v.type.dtype == DType::U8 || v.type.dtype == DType::I8;
-    owned.push_back(bytes ? random_bytes(v.type.dtype, v.type.shape.concrete(), rng)
-                          : random_tensor(v.type.dtype, v.type.shape.concrete(), 50 + i));
-    if (v.type.dtype == DType::F32)
-      for (int64_t e = 0; e < owned.back().numel(); ++e) owned.back().data<float>()[e] *= input_scale;
-    inputs.push_back(&owned.back());
-  }
+  const nnc::testing::NodeInputs random = nnc::testing::random_node_inputs(g, node, input_scale);
+  const std::vector<const Tensor*>& inputs = random.pointers;
   const std::vector<Tensor> expected = run_node(node, inputs, g.opset);
   // A check on constant or saturated outputs would prove little: the case must spread its values.
   std::set<double> distinct;
