@@ -26,6 +26,9 @@ std::vector<int64_t> piece_sizes(const Node& n, int64_t dim, const Tensor* split
     int64_t sum = 0;
     for (int64_t s : sizes) {
       if (s < 0) node_error(n, "split [{}] has a negative size", fmt::join(sizes, ","));
+      // Each size at most the axis, so the running sum stays far from overflowing (a fuzzed
+      // split of INT64_MAX and 1 wrapped around).
+      if (s > dim) node_error(n, "split [{}] has a piece of {} on an axis of size {}", fmt::join(sizes, ","), s, dim);
       sum += s;
     }
     if (sum != dim)
@@ -37,7 +40,7 @@ std::vector<int64_t> piece_sizes(const Node& n, int64_t dim, const Tensor* split
     const int64_t count = attr_int(n, "num_outputs");
     if (count != outputs)
       node_error(n, "num_outputs is {} but the node has {} outputs", count, outputs);
-    const int64_t chunk = (dim + count - 1) / count;
+    const int64_t chunk = dim / count + (dim % count != 0);  // ceil, without dim + count overflowing
     const int64_t last = dim - chunk * (count - 1);
     if (last < 0)
       node_error(n,
