@@ -40,9 +40,12 @@ Window window_of(const Node& n, int spatial) {
 // The output size of spatial dim i when no output_shape is given.
 int64_t unpooled_size(const Node& n, const Window& w, int i, int64_t in) {
   const size_t spatial = w.kernel.size();
-  const int64_t size = (in - 1) * w.strides[size_t(i)] + w.kernel[size_t(i)] - w.pads[size_t(i)] - w.pads[spatial + size_t(i)];
-  if (size < 0) node_error(n, "spatial dim {} of the output would be {}", i, size);
-  return size;
+  // In 128 bits: attributes are any int64 a file holds (a fuzzed INT64_MAX kernel overflowed).
+  const __int128 size = __int128(in - 1) * w.strides[size_t(i)] + w.kernel[size_t(i)] - w.pads[size_t(i)] -
+                        w.pads[spatial + size_t(i)];
+  if (size < 0) node_error(n, "spatial dim {} of the output would be negative", i);
+  if (size > __int128(INT64_MAX) / 2) node_error(n, "spatial dim {} of the output would be over 2^62", i);
+  return int64_t(size);
 }
 
 std::vector<TensorType> infer(InferContext& c) {
