@@ -46,16 +46,22 @@ Geometry geometry(const Node& n, const std::vector<int64_t>& input, const std::v
     if (g.stride[i] < 1 || g.dilation[i] < 1) node_error(n, "strides and dilations must be at least 1");
     if (kernel[i] < 1) node_error(n, "kernel size {} on spatial axis {} must be at least 1", kernel[i], i);
     if (output_padding[i] < 0 || pads[i] < 0 || pads[i + rank] < 0) node_error(n, "pads and output_padding must be non-negative");
-    const int64_t full = g.stride[i] * (input[i] - 1) + output_padding[i] + (kernel[i] - 1) * g.dilation[i] + 1;
+    // In 128 bits: the attributes are any int64 a file holds (a fuzzed stride of INT64_MAX overflowed).
+    const __int128 full_wide = __int128(g.stride[i]) * (input[i] - 1) + output_padding[i] +
+                               __int128(kernel[i] - 1) * g.dilation[i] + 1;
+    if (full_wide > __int128(int64_t(1) << 62) || pads[i] > (int64_t(1) << 62) || pads[i + rank] > (int64_t(1) << 62))
+      node_error(n, "spatial axis {}: strides, dilations, pads and output_padding make sizes over 2^62", i);
+    const int64_t full = int64_t(full_wide);
     int64_t begin = pads[i], end = pads[i + rank];
     if (!output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      const int64_t target = !output_shape.empty() ? output_shape[i] : input[i] * g.stride[i];
+      const __int128 target_wide = !output_shape.empty() ? __int128(output_shape[i]) : __int128(input[i]) * g.stride[i];
+      if (target_wide < 1 || target_wide > __int128(full) + (int64_t(1) << 20))
+        node_error(n, "output_shape {} on spatial axis {} is out of range", int64_t(std::min<__int128>(target_wide, INT64_MAX)), i);
+      const int64_t target = int64_t(target_wide);
       // A larger output_shape than the windows cover (total < 0) pads the end with zeros, as
       // output_padding would; halves round down (towards −∞), as in the spec's Python.
       const int64_t total = full - target;
       const int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
-      if (target < 1 || target > full + (int64_t(1) << 20))
-        node_error(n, "output_shape {} on spatial axis {} is out of range", target, i);
       begin = auto_pad == "SAME_UPPER" ? half : total - half;
       end = total - begin;
     } else if (auto_pad == "VALID") {
