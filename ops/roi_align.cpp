@@ -104,6 +104,11 @@ void reference(KernelContext& k) {
       node_error(n, "roi {} is {} x {} pixels; that is too large (or not finite) to sample", r, roi_w, roi_h);
     const int64_t grid_h = ratio > 0 ? ratio : int64_t(std::ceil(roi_h / double(out_h)));
     const int64_t grid_w = ratio > 0 ? ratio : int64_t(std::ceil(roi_w / double(out_w)));
+    // Samples per bin are held at once and visited per channel: a sampling_ratio (or adaptive
+    // grid) of thousands per side is no model's, and billions of samples would never finish.
+    if (grid_h > (1 << 12) || grid_w > (1 << 12) || grid_h * grid_w > (1 << 20))
+      node_error(n, "roi {} would take {} x {} samples per bin (sampling_ratio {}); at most 2^20 are allowed", r,
+                 grid_h, grid_w, ratio);
     const double samples = double(std::max<int64_t>(grid_h * grid_w, 1));
     // The sampling points are the same for every channel: compute them once per bin.
     std::vector<Sample> points;
