@@ -127,6 +127,8 @@ std::vector<TensorType> infer_gemm(InferContext& c) {
   const TensorType& a = c.in(0);
   const TensorType& b = c.in(1);
   if (a.dtype != b.dtype) node_error(n, "A is {} but B is {}", dtype_name(a.dtype), dtype_name(b.dtype));
+  // C shares A's type T (a fuzzed u32 C reached a kernel reading it as f32).
+  if (c.has_input(2) && c.in(2).dtype != a.dtype) node_error(n, "A is {} but C is {}", dtype_name(a.dtype), dtype_name(c.in(2).dtype));
   validate_epilogue(n);
   if (!a.shape.rank_known || !b.shape.rank_known) return {TensorType{a.dtype, Shape(std::vector<Dim>(2))}};
   if (a.rank() != 2 || b.rank() != 2) node_error(n, "A and B must be 2-D, got {} and {}", to_string(a.shape), to_string(b.shape));

@@ -154,6 +154,7 @@ std::string packed_gemm_rejects(const Graph& graph, const Node& node) {
   if (!node.has_input(2)) return "";
   const Tensor* c = constant_input(graph, node, 2);
   if (!c) return "C is not constant";
+  if (c->dtype() != DType::F32) return "C is not f32";
   const Dims out = graph.type(node.outputs[0]).shape.concrete();
   const Dims& cd = c->dims();
   const bool row = (cd.size() == 1 && cd[0] == out[1]) || (cd.size() == 2 && cd[0] == 1 && cd[1] == out[1]);
