@@ -137,7 +137,7 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
   options.kernels = model_.kernels();
   options.timer = timer;
   options.tap = tap;
-  const std::shared_ptr<cuda::Device>& device = cuda::tactic_settings().device;
+  const std::shared_ptr<cuda::Device> device = cuda::tactic_settings().device;  // a copy: use_device may run meanwhile
   // A model wholly on the GPU: recorded once as a CUDA graph, then replayed (graph_replay.h).
   // Not while observed (a tap or a timer needs every node run as itself).
   if (!tap && !timer && device && cuda::DeviceResidency::any_cuda(options.kernels)) {
