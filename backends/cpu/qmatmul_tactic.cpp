@@ -98,9 +98,10 @@ class QMatMulKernel final : public NodeKernel {
     weights_ = pack_int8_weights(transposed.data(), columns_, depth_);
     flip_ = graph.type(node.inputs[0]).dtype == DType::I8;
     if (!integer_output_) {
-      a_scale_ = constant_input(graph, node, 1)->get_double(0);
+      const double a_scale = constant_input(graph, node, 1)->get_double(0);
+      // a_scale · b_scale per column, once (the reference forms the same product per element).
       const Tensor& b_scale = *constant_input(graph, node, 4);
-      for (int64_t i = 0; i < b_scale.numel(); ++i) b_scales_.push_back(b_scale.get_double(i));
+      for (int64_t i = 0; i < b_scale.numel(); ++i) scales_.push_back(a_scale * b_scale.get_double(i));
       y_scale_ = constant_input(graph, node, 6)->get_double(0);
       y_zero_ = double(constant_input(graph, node, 7)->get_int(0));
       y_signed_ = graph.type(node.outputs[0]).dtype == DType::I8;
@@ -133,7 +134,7 @@ class QMatMulKernel final : public NodeKernel {
             continue;
           }
           // The reference's arithmetic, operation for operation (ops/quantized_linear.cpp).
-          const double scale = a_scale_ * b_scales_[b_scales_.size() == 1 ? 0 : size_t(n)];
+          const double scale = scales_[scales_.size() == 1 ? 0 : size_t(n)];
           const double q = std::clamp(std::nearbyint(double(acc) * scale / y_scale_) + y_zero_, low, high);
           if (y_signed_) y.data<int8_t>()[at] = int8_t(q);
           else y.data<uint8_t>()[at] = uint8_t(q);
@@ -147,8 +148,8 @@ class QMatMulKernel final : public NodeKernel {
   Int8PackedWeights weights_;
   int64_t depth_ = 0, columns_ = 0;
   bool flip_ = false, y_signed_ = false;
-  double a_scale_ = 1, y_scale_ = 1, y_zero_ = 0;
-  std::vector<double> b_scales_;
+  double y_scale_ = 1, y_zero_ = 0;
+  std::vector<double> scales_;  // a_scale · b_scale, per column or one
 };
 
 std::shared_ptr<const NodeKernel> prepare(const Graph& graph, const Node& node) {

@@ -54,8 +54,6 @@ struct BlockState {
 inline thread_local BlockState* current_block = nullptr;
 inline thread_local unsigned current_lane = 0, current_warp = 0;
 
-inline unsigned linear_thread() { return threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z); }
-
 void syncwarp();
 
 // Runs `body` once per thread of every block of `grid`, each thread with its threadIdx etc. set.

@@ -4,8 +4,7 @@
 // p = oh · OW + ow an output pixel, k = (c, kh, kw) a tap; X̂[k][p] is the input pixel under tap k
 // for output p (zero, or the zero point, in the padding), read straight from the NCHW input when
 // the engine stages a tile: no im2col matrix is ever built. Batch index z = n · groups + g.
-// The output may be a channel slice of a wider tensor (a Concat the memory plan removed):
-// `y_channels` is the wider tensor's channel count and `y_channel_offset` where this conv starts.
+// A Concat the memory plan made zero-copy needs nothing here: the output pointer is the slice.
 #pragma once
 
 #include "backends/cuda/kernels/epilogue.cuh"
@@ -17,7 +16,6 @@ struct ConvShape {
   int N = 1, C = 1, H = 1, W = 1;       // input
   int M = 1, OH = 1, OW = 1;            // output channels and size
   int KH = 1, KW = 1, SH = 1, SW = 1, PH = 0, PW = 0, DH = 1, DW = 1, groups = 1;
-  int y_channels = 0, y_channel_offset = 0;  // 0: y_channels = M
 
   __device__ __forceinline__ int group_in() const { return C / groups; }
   __device__ __forceinline__ int group_out() const { return M / groups; }
@@ -29,11 +27,13 @@ struct ConvShape {
     if (ih < 0 || ih >= H || iw < 0 || iw >= W) return -1;
     return ((static_cast<long long>(n) * C + g * group_in() + c) * H + ih) * W + iw;
   }
-  __device__ __forceinline__ long long output_index(int n, int channel, int p) const {
-    const int channels = y_channels ? y_channels : M;
-    return (static_cast<long long>(n) * channels + y_channel_offset + channel) * (OH * OW) + p;
+  // Engine batch z = n · groups + g: weight element (m, k) of the group, and the output channel.
+  __device__ __forceinline__ long long weight_index(int z, int m, int k) const {
+    return (static_cast<long long>(z % groups) * group_out() + m) * taps() + k;
   }
-  __device__ __forceinline__ long long residual_index(int n, int channel, int p) const {
+  __device__ __forceinline__ int channel_of(int z, int m) const { return (z % groups) * group_out() + m; }
+  // Output (and residual) element of image n, channel, pixel p.
+  __device__ __forceinline__ long long output_index(int n, int channel, int p) const {
     return (static_cast<long long>(n) * M + channel) * (OH * OW) + p;
   }
 };
@@ -63,17 +63,15 @@ struct ConvF32Problem {
   int M = 0, N = 0, K = 0, batch = 0;
 
   static ConvF32Problem make(const ConvShape& s) { return conv_problem<ConvF32Problem>(s); }
-  __device__ __forceinline__ float a(int z, int m, int k) const {
-    return w[(static_cast<long long>(z % s.groups) * M + m) * K + k];
-  }
+  __device__ __forceinline__ float a(int z, int m, int k) const { return w[s.weight_index(z, m, k)]; }
   __device__ __forceinline__ float b(int z, int k, int p) const {
     const long long i = s.input_index(z / s.groups, z % s.groups, k, p);
     return i < 0 ? 0.0f : x[i];
   }
   __device__ __forceinline__ void store(int z, int m, int p, float acc) const {
-    const int n = z / s.groups, channel = (z % s.groups) * M + m;
-    float v = acc + (bias ? bias[channel] : 0.0f);
-    y[s.output_index(n, channel, p)] = finish(epilogue, v, s.residual_index(n, channel, p));
+    const int channel = s.channel_of(z, m);
+    const long long out = s.output_index(z / s.groups, channel, p);
+    y[out] = finish(epilogue, acc + (bias ? bias[channel] : 0.0f), out);
   }
 };
 
@@ -94,18 +92,16 @@ struct QConvProblem {
   int M = 0, N = 0, K = 0, batch = 0;
 
   static QConvProblem make(const ConvShape& s) { return conv_problem<QConvProblem>(s); }
-  __device__ __forceinline__ int32_t a(int z, int m, int k) const {
-    return w[(static_cast<long long>(z % s.groups) * M + m) * K + k];
-  }
+  __device__ __forceinline__ int32_t a(int z, int m, int k) const { return w[s.weight_index(z, m, k)]; }
   __device__ __forceinline__ int32_t b(int z, int k, int p) const {
     const long long i = s.input_index(z / s.groups, z % s.groups, k, p);
     return i < 0 ? x_zero : int32_t(x[i]);
   }
   __device__ __forceinline__ void store(int z, int m, int p, int32_t acc) const {
-    const int n = z / s.groups, channel = (z % s.groups) * M + m;
+    const int channel = s.channel_of(z, m);
+    const long long out = s.output_index(z / s.groups, channel, p);
     const int32_t total = acc - x_zero * weight_sums[channel] + (bias ? bias[channel] : 0);
-    const int32_t r = residual ? int32_t(residual[s.residual_index(n, channel, p)]) : 0;
-    y[s.output_index(n, channel, p)] = YType(requantize(q, total, channel, r));
+    y[out] = YType(requantize(q, total, channel, residual ? int32_t(residual[out]) : 0));
   }
 };
 

@@ -34,12 +34,11 @@ using std::isfinite;  // CUDA's device isfinite, for host code
 
 namespace nnc::cuda {
 
-__device__ __forceinline__ unsigned lane_index() {
-  return (threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)) % 32;
+__device__ __forceinline__ unsigned thread_in_block() {
+  return threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);
 }
-__device__ __forceinline__ unsigned warp_index() {
-  return (threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)) / 32;
-}
+__device__ __forceinline__ unsigned lane_index() { return thread_in_block() % 32; }
+__device__ __forceinline__ unsigned warp_index() { return thread_in_block() / 32; }
 
 // IEEE binary16 kept as its 16 bits; conversions round to nearest even, as __float2half_rn does.
 __device__ __forceinline__ uint16_t f16_from_f32(float f) {
