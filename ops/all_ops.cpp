@@ -101,6 +101,8 @@ extern const OpDef kRoiAlign;
 extern const OpDef kTfIdfVectorizer;
 // ops/ms_deform_attn.cpp
 extern const OpDef kMSDeformAttn;
+// ops/quantized_transformer.cpp
+extern const OpDef kQLayerNorm, kQSoftmax, kLog2Dequantize;
 
 namespace {
 const OpDef* const kAllOps[] = {
@@ -198,6 +200,8 @@ const OpDef* const kAllOps[] = {
     &kTfIdfVectorizer,
     // ops/ms_deform_attn.cpp
     &kMSDeformAttn,
+    // ops/quantized_transformer.cpp
+    &kQLayerNorm, &kQSoftmax, &kLog2Dequantize,
 };
 
 // kAllOps in OpKind order, checked once.

@@ -53,7 +53,7 @@ namespace nnc {
   /* less common tensor ops */                                                                   \
   X(Unique) X(Det) X(MaxUnpool) X(RoiAlign) X(TfIdfVectorizer)                                  \
   /* nnc's own ops (domain "nnc") */                                                             \
-  X(MSDeformAttn)
+  X(MSDeformAttn) X(QLayerNorm) X(QSoftmax) X(Log2Dequantize)
 
 enum class OpKind : uint16_t {
 #define NNC_OP_ENUM(name) name,
