@@ -34,11 +34,26 @@ std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector
   std::map<std::string, std::pair<std::vector<double>, int64_t>> channel_sums;
   const CalibrationOptions& c = options.calibration;
   const bool histograms = c.method != CalibrationMethod::MinMax && c.method != CalibrationMethod::Ema;
+  // PTF needs each LayerNorm input's range per channel (the last axis).
+  std::set<std::string> layernorm_inputs;
+  for (const Node& n : g.nodes)
+    if (n.op == OpKind::LayerNormalization) layernorm_inputs.insert(g.value(n.inputs[0]).name);
+  std::map<std::string, QuantizationTable::ChannelRanges> channel_ranges;
   Session session(f32);
   for (int sweep = 0; sweep < (histograms ? 2 : 1); ++sweep) {
     auto watch = [&](const std::string& name, const Tensor& t) {
       if (t.dtype() != DType::F32) return;
       if (sweep == 0) observers[name].observe_range(t.data<float>(), t.numel(), c.ema_weight);
+      if (sweep == 0 && layernorm_inputs.count(name) && t.rank() >= 1 && t.dims().back() > 0) {
+        const int64_t channels = t.dims().back();
+        auto& [low, high] = channel_ranges[name];
+        if (low.empty()) low.assign(size_t(channels), INFINITY), high.assign(size_t(channels), -INFINITY);
+        const float* data = t.data<float>();
+        for (int64_t i = 0; i < t.numel() && int64_t(low.size()) == channels; ++i) {
+          const size_t ch = size_t(i % channels);
+          if (std::isfinite(data[i])) low[ch] = std::min(low[ch], data[i]), high[ch] = std::max(high[ch], data[i]);
+        }
+      }
       if (sweep == 0 && options.bias_correction && t.rank() == 4 && t.dims()[1] > 0) {
         const int64_t channels = t.dims()[1], plane = t.dims()[2] * t.dims()[3];
         auto& [sums, count] = channel_sums[name];
@@ -74,10 +89,17 @@ std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector
     table->channel_means[name] = std::move(sums);
   }
   table->keep_float = options.keep_float;
+  table->layernorm = options.layernorm;
+  table->softmax = options.softmax;
+  table->channel_ranges = std::move(channel_ranges);
   table->how = std::string(calibration_method_name(c.method));
   if (c.method == CalibrationMethod::Percentile) table->how += fmt::format(":{}", c.percentile);
   if (c.symmetric) table->how += ",s8";
   if (c.power_of_two) table->how += ",pow2";
+  if (options.layernorm == QuantizationTable::LayerNorm::Int8) table->how += ",layernorm-int8";
+  if (options.layernorm == QuantizationTable::LayerNorm::PowerOfTwoFactor) table->how += ",layernorm-ptf";
+  if (options.softmax == QuantizationTable::Softmax::Int8) table->how += ",softmax-int8";
+  if (options.softmax == QuantizationTable::Softmax::Log2) table->how += ",softmax-log2";
   table->how += fmt::format(",{}-inputs", batches.size());
   Sha256 digest;  // what the ranges were learned from: a plan records it
   for (const Batch& batch : batches)
@@ -135,8 +157,11 @@ std::optional<QuantParams> quantization_of_value(const Graph& g, ValueId v) {
     if (p < 0) return std::nullopt;
     const Node& n = g.nodes[size_t(p)];
     int scale = -1, zero = -1;
-    if (n.op == OpKind::QLinearConv) scale = 6, zero = 7;
+    if (n.op == OpKind::QLinearConv || n.op == OpKind::QLinearMatMul) scale = 6, zero = 7;
     else if (n.op == OpKind::QuantizeLinear) scale = 1, zero = 2;
+    else if (n.op == OpKind::QLayerNorm) scale = 5, zero = 6;
+    else if (n.op == OpKind::QSoftmax && n.has_input(3)) scale = 3, zero = 4;
+    else if (n.op == OpKind::QSoftmax) return std::nullopt;  // log2 codes: no scale and zero point
     if (scale >= 0) {
       const Tensor* s = g.const_data(n.inputs[size_t(scale)]);
       const Tensor* z = n.has_input(zero) ? g.const_data(n.inputs[size_t(zero)]) : nullptr;

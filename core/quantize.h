@@ -33,6 +33,8 @@ struct QuantizeOptions {
   bool fixed_point = false;            // integer-only requantization
   bool bias_correction = false;        // measure per-channel means, correct the Convs' biases
   std::set<std::string> keep_float;    // Conv node names to leave in f32
+  QuantizationTable::LayerNorm layernorm = QuantizationTable::LayerNorm::Float;
+  QuantizationTable::Softmax softmax = QuantizationTable::Softmax::Float;
   // Progress: phase ("ranges", "histograms"), batches done, batches in all.
   std::function<void(std::string_view, size_t, size_t)> progress;
 };

@@ -8,7 +8,9 @@
 // These are the plainly right versions; nnc's INT8 tactics are checked against them.
 //
 // nnc extends QLinearConv with a fused epilogue (activation, quantized residual in inputs 9-11,
-// float or fixed-point requantization): ops/requantize.h. passes/fold_quantized_ops.cpp makes
+// float or fixed-point requantization): ops/requantize.h; and QLinearMatMul with an i32 bias per
+// column (input 8, at scale a_scale·b_scale[n]), added to the sums before requantization, and
+// log2-coded A (a_encoding="log2", see log2_coded). passes/fold_quantized_ops.cpp makes
 // such nodes from Quantize/Dequantize pairs around a float Conv.
 #include <cmath>
 
@@ -110,11 +112,26 @@ std::vector<TensorType> infer_matmul_integer(InferContext& c) {
   check_column_zero_point(c, 3, 1);
   return {TensorType{DType::I32, matmul_like_shape(c.node, c.in(0).shape, c.in(1).shape)}};
 }
+// nnc's a_encoding="log2": A holds codes c standing for 2^−c · a_scale (QSoftmax's log2 output,
+// FQ-ViT's log-int-softmax), so the product with B is a sum of B shifted right by c. Codes are
+// at most 31 (QSoftmax's bits ≤ 5).
+bool log2_coded(const Node& n) {
+  if (!n.has_attr("a_encoding")) return false;
+  const std::string encoding = attr_string(n, "a_encoding");
+  if (encoding != "log2" && encoding != "linear") node_error(n, "a_encoding = '{}' must be 'linear' or 'log2'", encoding);
+  return encoding == "log2";
+}
+
 std::vector<TensorType> infer_qlinear_matmul(InferContext& c) {
   if (!is_8bit(c.in(0).dtype) || !is_8bit(c.in(3).dtype) || !is_8bit(c.in(7).dtype))
     node_error(c.node, "a, b and y_zero_point must be u8 or i8");
   check_zero_point_types(c, {{2, 0}, {5, 3}});
   check_column_zero_point(c, 5, 3);
+  if (log2_coded(c.node) && c.in(0).dtype != DType::U8) node_error(c.node, "log2-coded A must be u8 codes");
+  if (c.has_input(8)) {  // nnc's bias: i32 at scale a_scale·b_scale, one per column (as B's zero point)
+    if (c.in(8).dtype != DType::I32) node_error(c.node, "bias (input 8) must be i32, got {}", dtype_name(c.in(8).dtype));
+    check_column_zero_point(c, 8, 3);
+  }
   return {TensorType{c.in(7).dtype, matmul_like_shape(c.node, c.in(0).shape, c.in(3).shape)}};
 }
 
@@ -279,8 +296,27 @@ void reference_qlinear_matmul(KernelContext& k) {
     for (int64_t e = 0; e < k.in(i).numel(); ++e)
       if (const double v = k.in(i).get_double(e); !(v > 0) || !std::isfinite(v))
         node_error(k.node, "{} = {} must be positive and finite", what, v);
-  const std::vector<int64_t> acc = integer_matmul(k.in(0), &k.in(2), k.in(3), &k.in(5), k.out(0).dims());
-  requantize(acc, k.in(1).get_double(0), k.in(4), 1, k.in(6), k.in(7), k.out(0));
+  double a_scale = k.in(1).get_double(0);
+  std::vector<int64_t> acc;
+  if (log2_coded(k.node)) {
+    // 2^−c = 2^(31−c) · 2^−31: integers, and B's sum of shifts, exactly.
+    const Tensor& codes = k.in(0);
+    Tensor powers(DType::I64, codes.dims());
+    for (int64_t i = 0; i < codes.numel(); ++i) {
+      const int code = codes.data<uint8_t>()[i];
+      powers.data<int64_t>()[i] = code <= 31 ? int64_t(1) << (31 - code) : 0;
+    }
+    acc = integer_matmul(powers, nullptr, k.in(3), &k.in(5), k.out(0).dims());
+    a_scale = std::ldexp(a_scale, -31);
+  } else {
+    acc = integer_matmul(k.in(0), &k.in(2), k.in(3), &k.in(5), k.out(0).dims());
+  }
+  if (k.has_input(8)) {
+    const Tensor& bias = k.in(8);
+    const int64_t columns = k.out(0).rank() == 0 ? 1 : k.out(0).dims().back();
+    for (size_t i = 0; i < acc.size(); ++i) acc[i] += bias.get_int(bias.numel() == 1 ? 0 : int64_t(i) % columns);
+  }
+  requantize(acc, a_scale, k.in(4), 1, k.in(6), k.in(7), k.out(0));
 }
 
 std::vector<AttrSpec> conv_attrs() {
@@ -307,7 +343,10 @@ extern const OpDef kMatMulInteger{.kind = OpKind::MatMulInteger, .onnx_name = "M
                                   .max_inputs = 4, .infer = infer_matmul_integer, .reference = reference_matmul_integer};
 extern const OpDef kQLinearConv{.kind = OpKind::QLinearConv, .onnx_name = "QLinearConv", .min_inputs = 8, .max_inputs = 12,
                                 .attrs = qlinear_conv_attrs(), .infer = infer_qlinear_conv, .reference = reference_qlinear_conv};
+// QLinearMatMul's 9th input is nnc's i32 bias per column.
 extern const OpDef kQLinearMatMul{.kind = OpKind::QLinearMatMul, .onnx_name = "QLinearMatMul", .min_inputs = 8,
-                                  .max_inputs = 8, .infer = infer_qlinear_matmul, .reference = reference_qlinear_matmul};
+                                  .max_inputs = 9,
+                                  .attrs = {AttrSpec{.name = "a_encoding", .type = AttrType::String, .optional = true}},
+                                  .infer = infer_qlinear_matmul, .reference = reference_qlinear_matmul};
 
 }  // namespace nnc

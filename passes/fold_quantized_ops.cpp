@@ -8,6 +8,10 @@
 //            %y.q  u8  = QuantizeLinear %y, @ys, @yz
 //   after:   %y.q  u8  = QLinearConv %x.q, @xs, @xz, @w.q, @ws, @wz, @ys, @yz, @b.i32   act=Relu
 //
+// A MatMul between DequantizeLinears (B per tensor or per column) and a QuantizeLinear becomes a
+// QLinearMatMul the same way, its bias an i32 input 8 (nnc's extension); one with a fused
+// activation (a ViT's Gelu) stays f32 on the dequantized values.
+//
 // The bias becomes i32 at scale xs·ws[m]; a residual input read through a DequantizeLinear
 // becomes QLinearConv's inputs 9-11; the activation (Relu or Clip) and `residual_after_act`
 // stay attributes, applied before the one rounding (ops/requantize.h). Only a Conv whose weights
@@ -192,6 +196,75 @@ std::string fold_conv(Graph& g, const Uses& uses, int index, std::vector<bool>& 
   return "";
 }
 
+// MatMul between DequantizeLinears and a QuantizeLinear -> QLinearMatMul (with nnc's i32 bias
+// per column when the MatMul has a bias). B is dequantized per tensor, or per column (axis −1 of
+// a 2-D constant). Returns why not, or "".
+std::string fold_matmul(Graph& g, const Uses& uses, int index, std::vector<bool>& erase, PassReport& report) {
+  const Node matmul = g.nodes[size_t(index)];
+  if (g.type(matmul.inputs[0]).dtype != DType::F32) return "not f32";
+  if (matmul.has_attr("act")) return fmt::format("activation {} has no integer epilogue here", attr_string(matmul, "act"));
+  std::optional<Quantization> a = dequantized_input(g, uses, matmul.inputs[0]);
+  // Or log2 codes (QSoftmax's log2 output): A = 2^−code, the sum a sum of shifts of B.
+  const Node* a_producer = uses.producer_of(g, matmul.inputs[0]);
+  const bool a_log2 = !a && a_producer && a_producer->op == OpKind::Log2Dequantize && !matmul.has_input(2);
+  if (a_log2) {
+    Quantization codes;
+    codes.q = a_producer->inputs[0];
+    const std::string name = g.value(codes.q).name;
+    codes.scale = g.add_const(g.unique_value_name(name + ".unit"), Tensor::from_vector(Dims{}, std::vector<float>{1.0f}));
+    codes.zero = zero_const(g, name + ".zero", DType::U8, Dims{});
+    codes.scale_data = g.const_data(codes.scale);
+    codes.zero_data = g.const_data(codes.zero);
+    a = codes;
+  }
+  if (!a) return "A is not read through a per-tensor DequantizeLinear or a Log2Dequantize";
+  const Node* b_dq = uses.producer_of(g, matmul.inputs[1]);
+  std::optional<Quantization> b = b_dq ? quantization_of(g, *b_dq) : std::nullopt;
+  if (!b || b_dq->op != OpKind::DequantizeLinear) return "B is not read through a DequantizeLinear";
+  const TensorType& b_type = g.type(b->q);
+  if (!b_type.shape.fully_known() || b_type.rank() < 1) return "B's shape is not known";
+  const int64_t columns = b_type.shape.dims.back().value;
+  if (!b->per_tensor()) {
+    const bool last_axis = b->axis == -1 || b->axis == b_type.rank() - 1;
+    if (b_type.rank() != 2 || !last_axis || b->scale_data->numel() != columns) return "B's scales are not per tensor or per column";
+  }
+  const Node* quantizer = sole_quantizer(g, uses, matmul.outputs[0]);
+  if (!quantizer) return "its output is not read by exactly one per-tensor QuantizeLinear";
+  const std::optional<std::vector<double>> bias = float_bias(g, uses, matmul);
+  if (!bias) return "its bias is not a constant";
+  if (!bias->empty() && int64_t(bias->size()) != columns && bias->size() != 1) return "its bias is not one value per column";
+  const std::optional<Quantization> y = quantization_of(g, *quantizer);
+
+  const std::string base = g.value(matmul.outputs[0]).name;
+  const double a_scale = a->scale_data->get_double(0);
+  const ValueId a_zero = a->zero != kNoValue ? a->zero : zero_const(g, base + ".a_zero", DType::U8, Dims{});
+  const ValueId b_zero = b->zero != kNoValue ? b->zero : zero_const(g, base + ".b_zero", b_type.dtype, b->scale_data->dims());
+  const ValueId y_zero = y->zero != kNoValue ? y->zero : zero_const(g, base + ".y_zero", DType::U8, Dims{});
+  std::vector<ValueId> inputs = {a->q, a->scale, a_zero, b->q, b->scale, b_zero, y->scale, y_zero};
+  if (!bias->empty()) {
+    Tensor bias_i32(DType::I32, Dims{columns});
+    for (int64_t n = 0; n < columns; ++n) {
+      const double unit = double(float(a_scale)) * double(float(b->scale_data->get_double(b->per_tensor() ? 0 : n)));
+      const double v = (*bias)[bias->size() == 1 ? 0 : size_t(n)];
+      if (!std::isfinite(v) || !std::isfinite(unit)) return fmt::format("its bias or scale for column {} is not finite", n);
+      bias_i32.data<int32_t>()[n] = unit > 0 ? int32_t(std::clamp(std::nearbyint(v / unit), -2147483647.0, 2147483647.0)) : 0;
+    }
+    inputs.push_back(g.add_const(g.unique_value_name(base + ".bias_i32"), std::move(bias_i32)));
+  }
+  Node q;
+  q.op = OpKind::QLinearMatMul;
+  q.name = matmul.name;
+  q.inputs = std::move(inputs);
+  if (a_log2) q.set_attr("a_encoding", std::string("log2"));
+  q.outputs = quantizer->outputs;
+  const int quantizer_index = uses.producer_index(quantizer->outputs[0]);
+  replace_pattern(g, index, {quantizer_index}, std::move(q), erase);
+  g.nodes[size_t(index)].outputs = g.nodes[size_t(quantizer_index)].outputs;
+  report.rewrote(g.nodes[size_t(index)], "DequantizeLinear -> MatMul -> QuantizeLinear is one integer QLinearMatMul{}{}",
+                 bias->empty() ? "" : " with its bias", a_log2 ? " (A log2 codes: B shifted and summed)" : "");
+  return "";
+}
+
 // Ops whose output, in the input's quantization, is computed from the input's bytes: they move
 // values, take maxima, or interpolate linearly (weights summing to one commute with the affine
 // dequantization; the byte kernels round the interpolated value once, as Q(Resize(DQ(q))) does).
@@ -241,6 +314,8 @@ PassReport fold_quantized_ops(Graph& g) {
     Node& n = g.nodes[i];
     if (n.op == OpKind::Conv) {
       if (std::string why = fold_conv(g, uses, int(i), erase, report); !why.empty()) report.refused(g.nodes[i], "{}", why);
+    } else if (n.op == OpKind::MatMul) {
+      if (std::string why = fold_matmul(g, uses, int(i), erase, report); !why.empty()) report.refused(g.nodes[i], "{}", why);
     } else if (computes_on_bytes(n) || n.op == OpKind::Concat) {
       fold_mover(g, uses, int(i), erase, report);
     } else if (n.op == OpKind::QuantizeLinear) {

@@ -50,6 +50,85 @@ std::string why_not_quantizable(const Graph& g, const Node& n, const Quantizatio
   return "";
 }
 
+bool calibrated(const Graph& g, const std::map<std::string, QuantParams>& params, ValueId v) {
+  return v != kNoValue && params.count(g.value(v).name);
+}
+
+std::string why_not_quantizable_matmul(const Graph& g, const Node& n, const QuantizationTable& table,
+                                       const std::map<std::string, QuantParams>& params) {
+  if (table.keep_float.count(n.name)) return "kept in f32 by request";
+  if (g.type(n.inputs[0]).dtype != DType::F32) return "not f32";
+  if (!calibrated(g, params, n.inputs[0])) return "no calibrated range for input A";
+  if (const Tensor* b = g.const_data(n.inputs[1])) {
+    if (b->dtype() != DType::F32 || b->rank() != 2) return "B is a constant but not a 2-D f32 matrix";
+  } else if (!calibrated(g, params, n.inputs[1])) {
+    return "no calibrated range for input B";
+  }
+  if (n.has_input(2) && !g.const_data(n.inputs[2])) return "bias is not a constant";
+  if (!calibrated(g, params, n.outputs[0])) return "no calibrated range for its output";
+  return "";
+}
+
+// The last axis of a value of known rank, as LayerNormalization/Softmax's `axis` must name.
+bool is_last_axis(const Graph& g, const Node& n, ValueId x, int64_t default_axis) {
+  const TensorType& t = g.type(x);
+  if (!t.shape.rank_known || t.rank() < 1) return false;
+  const int64_t axis = n.has_attr("axis") ? attr_int(n, "axis") : default_axis;
+  return axis == -1 || axis == t.rank() - 1;
+}
+
+std::string why_not_quantizable_layernorm(const Graph& g, const Node& n, const QuantizationTable& table,
+                                          const std::map<std::string, QuantParams>& params) {
+  if (table.layernorm == QuantizationTable::LayerNorm::Float) return "LayerNorm stays f32 (--layernorm int8|ptf)";
+  if (g.type(n.inputs[0]).dtype != DType::F32) return "not f32";
+  if (!is_last_axis(g, n, n.inputs[0], -1)) return "does not normalize the last axis alone";
+  for (size_t o = 1; o < n.outputs.size(); ++o)
+    if (n.outputs[o] != kNoValue) return "its mean or inverse deviation is read";
+  const TensorType& x = g.type(n.inputs[0]);
+  if (!x.shape.dims.back().known()) return "its channel count is not known";
+  const int64_t channels = x.shape.dims.back().value;
+  for (int i : {1, 2}) {
+    if (!n.has_input(i)) continue;
+    const Tensor* t = g.const_data(n.inputs[size_t(i)]);
+    if (!t || t->dtype() != DType::F32 || (t->numel() != channels && t->numel() != 1))
+      return fmt::format("input {} is not an f32 constant of one value per channel", i);
+  }
+  if (!calibrated(g, params, n.inputs[0]) || !calibrated(g, params, n.outputs[0])) return "no calibrated range for its input or output";
+  if (table.layernorm == QuantizationTable::LayerNorm::PowerOfTwoFactor) {
+    const auto r = table.channel_ranges.find(g.value(n.inputs[0]).name);
+    if (r == table.channel_ranges.end() || int64_t(r->second.low.size()) != channels) return "no per-channel ranges for its input";
+  }
+  return "";
+}
+
+std::string why_not_quantizable_softmax(const Graph& g, const Node& n, const QuantizationTable& table,
+                                        const std::map<std::string, QuantParams>& params) {
+  if (table.softmax == QuantizationTable::Softmax::Float) return "Softmax stays f32 (--softmax int8|log2)";
+  if (g.type(n.inputs[0]).dtype != DType::F32) return "not f32";
+  if (!is_last_axis(g, n, n.inputs[0], -1)) return "does not normalize the last axis";
+  if (!calibrated(g, params, n.inputs[0]) || !calibrated(g, params, n.outputs[0])) return "no calibrated range for its input or output";
+  return "";
+}
+
+// FQ-ViT's power-of-two factors for a LayerNorm input: the tensor's step (from its calibrated
+// range) divided by 2^3 is the base; each channel takes the smallest 2^α (α in 0..3) whose
+// range, around the shared zero point, covers the channel's.
+std::vector<float> power_of_two_factor_scales(const QuantParams& tensor, const QuantizationTable::ChannelRanges& ranges) {
+  constexpr int kMaxFactor = 3;
+  const double base = double(tensor.scale) / (1 << kMaxFactor);
+  const double below = tensor.is_unsigned ? tensor.zero_point : tensor.zero_point + 128;   // steps below zero
+  const double above = tensor.is_unsigned ? 255 - tensor.zero_point : 127 - tensor.zero_point;
+  std::vector<float> scales;
+  for (size_t c = 0; c < ranges.low.size(); ++c) {
+    int alpha = 0;
+    while (alpha < kMaxFactor &&
+           (ranges.high[c] > above * base * (1 << alpha) || ranges.low[c] < -below * base * (1 << alpha)))
+      ++alpha;
+    scales.push_back(float(base * (1 << alpha)));
+  }
+  return scales;
+}
+
 // Ops whose output, in its input's quantization, is computed from the input's bytes: maxima and
 // linear interpolation (weights that sum to one) of the dequantized values are those of the
 // bytes, dequantized. fold-quantized-ops runs them on bytes when both sides share a quantization.
@@ -137,6 +216,21 @@ void correct_bias(Graph& g, Node& conv, const Tensor& weight, const QuantizedWei
 
 }  // namespace
 
+QuantizedWeight quantize_weight_per_column(const Tensor& matrix) {
+  const int64_t rows = matrix.dims()[0], columns = matrix.dims()[1];
+  QuantizedWeight q{Tensor(DType::I8, matrix.dims()), Tensor(DType::F32, Dims{columns})};
+  const float* w = matrix.data<float>();
+  for (int64_t n = 0; n < columns; ++n) {
+    float top = 0;
+    for (int64_t k = 0; k < rows; ++k) top = std::max(top, std::fabs(w[k * columns + n]));
+    q.scales.data<float>()[n] = top > 0 && std::isfinite(top) ? top / 127.0f : 1.0f;
+  }
+  for (int64_t i = 0; i < matrix.numel(); ++i)
+    q.values.data<int8_t>()[i] =
+        int8_t(std::clamp(std::nearbyint(w[i] / q.scales.data<float>()[i % columns]), -127.0f, 127.0f));
+  return q;
+}
+
 QuantizedWeight quantize_weight_per_channel(const Tensor& weight) {
   const int64_t channels = weight.dims()[0], per_channel = weight.numel() / std::max<int64_t>(1, channels);
   QuantizedWeight q{Tensor(DType::I8, weight.dims()), Tensor(DType::F32, Dims{channels})};
@@ -157,44 +251,64 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
   PassReport report("insert-quantizers");
   const std::map<std::string, QuantParams> params = shared_ranges(g, table);
   std::vector<bool> quantize(g.nodes.size(), false);
-  bool any = false;
+  int candidates = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
-    if (n.op != OpKind::Conv) continue;
-    if (std::string why = why_not_quantizable(g, n, table, params); !why.empty()) {
+    std::string why;
+    if (n.op == OpKind::Conv) why = why_not_quantizable(g, n, table, params);
+    else if (n.op == OpKind::MatMul) why = why_not_quantizable_matmul(g, n, table, params);
+    else if (n.op == OpKind::LayerNormalization) why = why_not_quantizable_layernorm(g, n, table, params);
+    else if (n.op == OpKind::Softmax) why = why_not_quantizable_softmax(g, n, table, params);
+    else continue;
+    if (!why.empty()) {
       report.refused(n, "{}", why);
       continue;
     }
-    quantize[i] = any = true;
+    quantize[i] = true;
+    ++candidates;
   }
-  if (!any) {
-    report.summary("no Conv to quantize");
+  if (candidates == 0) {
+    report.summary("no Conv or MatMul to quantize");
     return report;
   }
 
   auto scalar = [&](std::string base, const Tensor& t) { return g.add_const(g.unique_value_name(base), t); };
-  auto scale_zero = [&](const std::string& base, const QuantParams& p) {
-    Tensor scale(DType::F32, Dims{});
-    scale.data<float>()[0] = p.scale;
-    Tensor zero(p.is_unsigned ? DType::U8 : DType::I8, Dims{});
-    if (p.is_unsigned) zero.data<uint8_t>()[0] = uint8_t(p.zero_point);
-    else zero.data<int8_t>()[0] = int8_t(p.zero_point);
-    return std::pair{scalar(base + ".scale", scale), scalar(base + ".zero", zero)};
-  };
   const DType qtype = [&] {
     for (const auto& [name, p] : params) return p.is_unsigned ? DType::U8 : DType::I8;
     return DType::U8;
   }();
+  // A zero point of `count` equal values (0: a scalar) of the activations' type.
+  auto zero_tensor = [&](int32_t zero, int64_t count) {
+    Tensor t(qtype, count == 0 ? Dims{} : Dims{count});
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if (qtype == DType::U8) t.data<uint8_t>()[i] = uint8_t(zero);
+      else t.data<int8_t>()[i] = int8_t(zero);
+    }
+    return t;
+  };
+  auto scale_zero = [&](const std::string& base, const QuantParams& p) {
+    Tensor scale(DType::F32, Dims{});
+    scale.data<float>()[0] = p.scale;
+    return std::pair{scalar(base + ".scale", scale), scalar(base + ".zero", zero_tensor(p.zero_point, 0))};
+  };
 
   std::vector<Node> old_nodes = std::move(g.nodes);
   g.nodes.clear();
-  size_t current = 0;  // the node being rewritten: round_trip redirects the readers after it
+  size_t current = 0;  // the node being rewritten: readers after it are redirected
   std::map<ValueId, ValueId> dequantized;  // f32 value -> its Q/DQ round trip
   std::set<ValueId> round_trips;            // the DQ outputs made here
+  // Every later reader of `from` reads `to` instead, as in a QDQ model: then a MaxPool or
+  // Concat between quantized ops reads only DequantizeLinears and the fold pass can run it on
+  // bytes.
+  auto redirect_readers = [&](ValueId from, ValueId to) {
+    for (size_t later = current + 1; later < old_nodes.size(); ++later)
+      for (ValueId& in : old_nodes[later].inputs)
+        if (in == from) in = to;
+  };
   // Emits x -> Q -> DQ (once per value) and returns the DQ output. `base` is x's name in the
   // calibrated graph (the table's key), taken by value: adding values may move the names.
   auto round_trip = [&](ValueId x, const std::string base, const std::string& origin) {
-    if (round_trips.count(x)) return x;  // already a round trip (the output of a quantized Conv)
+    if (round_trips.count(x)) return x;  // already a round trip (the output of a quantized op)
     if (auto it = dequantized.find(x); it != dequantized.end()) return it->second;
     const QuantParams& p = params.at(base);
     const auto [scale, zero] = scale_zero(base, p);
@@ -205,16 +319,46 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
     g.add_node(OpKind::DequantizeLinear, g.unique_node_name(base + ".dequantize"), {q, scale, zero}, {dq}).sources = {origin};
     dequantized[x] = dq;
     round_trips.insert(dq);
-    // Every later reader sees the round trip, as in a QDQ model: then a MaxPool or Concat
-    // between quantized Convs reads only DequantizeLinears and the fold pass can run it on
-    // bytes. The graph output keeps its f32 value.
-    for (size_t later = current + 1; later < old_nodes.size(); ++later)
-      for (ValueId& in : old_nodes[later].inputs)
-        if (in == x) in = dq;
+    redirect_readers(x, dq);
     return dq;
   };
+  // The op's f32 output `y` is now computed as `result` (a DequantizeLinear's): readers and the
+  // graph output (by name) see it.
+  auto replace_output = [&](ValueId y, ValueId result) {
+    const std::string y_name = g.value(y).name;
+    redirect_readers(y, result);
+    const bool is_output = g.is_output(y);
+    if (is_output) g.rename_value(y, g.unique_value_name(y_name + ".f32"));
+    for (ValueId& out : g.outputs)
+      if (out == y) out = result;
+    if (is_output) g.rename_value(result, y_name);
+  };
+  auto quantize_output = [&](ValueId y, const std::string& origin) {
+    const std::string y_name = g.value(y).name;
+    const bool is_output = g.is_output(y);
+    if (is_output) g.rename_value(y, g.unique_value_name(y_name + ".f32"));
+    const ValueId dq = round_trip(y, y_name, origin);
+    for (ValueId& out : g.outputs)
+      if (out == y) out = dq;
+    if (is_output) g.rename_value(dq, y_name);
+  };
+  // A constant weight in s8 (per output channel, or per column of a MatMul's B), dequantized
+  // for the f32 op (the fold pass reads the s8).
+  auto dequantized_weight = [&](ValueId w, QuantizedWeight qw, int64_t axis, const std::string& origin) {
+    const std::string w_name = g.value(w).name;
+    Tensor zeros(DType::I8, qw.scales.dims());
+    const ValueId w_q = g.add_const(g.unique_value_name(w_name + ".q"), std::move(qw.values));
+    const ValueId w_scale = g.add_const(g.unique_value_name(w_name + ".scale"), std::move(qw.scales));
+    const ValueId w_zero = g.add_const(g.unique_value_name(w_name + ".zero"), std::move(zeros));
+    const ValueId w_dq = g.add_value(g.unique_value_name(w_name + ".dq"), g.type(w));
+    g.add_node(OpKind::DequantizeLinear, g.unique_node_name(w_name + ".dequantize"), {w_q, w_scale, w_zero}, {w_dq},
+               {Attribute{"axis", axis}})
+        .sources = {origin};
+    return w_dq;
+  };
 
-  int quantized = 0;
+  const std::string origin = "insert-quantizers";
+  int counts[4] = {0, 0, 0, 0};  // Conv, MatMul, LayerNorm, Softmax
   for (; current < old_nodes.size(); ++current) {
     Node n = std::move(old_nodes[current]);
     if (!quantize[current]) {
@@ -223,48 +367,122 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
                             params.count(g.value(n.outputs[0]).name) && !g.is_output(n.outputs[0]);
       const ValueId out = n.outputs[0];
       g.nodes.push_back(std::move(n));
-      if (on_bytes) round_trip(out, g.value(out).name, "insert-quantizers");
+      if (on_bytes) round_trip(out, g.value(out).name, origin);
       continue;
     }
-    const std::string origin = "insert-quantizers";
+    if (n.op == OpKind::LayerNormalization) {
+      // Integer LayerNorm straight away (there is no f32 form of PTF's per-channel steps with a
+      // shared zero point other than this): Q(x, per channel) -> QLayerNorm -> DQ.
+      const ValueId x = n.inputs[0], y = n.outputs[0];
+      const std::string x_name = g.value(x).name, y_name = g.value(y).name;
+      const QuantParams& xp = params.at(x_name);
+      const int64_t channels = g.type(x).shape.dims.back().value;
+      const bool ptf = table.layernorm == QuantizationTable::LayerNorm::PowerOfTwoFactor;
+      const std::vector<float> scales = ptf ? power_of_two_factor_scales(xp, table.channel_ranges.at(x_name))
+                                            : std::vector<float>{xp.scale};
+      const bool per_channel = scales.size() > 1;
+      const ValueId x_scale = scalar(x_name + ".scale", per_channel ? Tensor::from_vector(Dims{channels}, scales)
+                                                                    : Tensor::from_vector(Dims{}, scales));
+      const ValueId x_zeros = scalar(x_name + ".zero", zero_tensor(xp.zero_point, per_channel ? channels : 0));
+      const ValueId x_zero = per_channel ? scalar(x_name + ".zero", zero_tensor(xp.zero_point, 0)) : x_zeros;
+      const ValueId xq = g.add_value(g.unique_value_name(x_name + ".q"), TensorType{qtype, g.type(x).shape});
+      g.add_node(OpKind::QuantizeLinear, g.unique_node_name(x_name + ".quantize"), {x, x_scale, x_zeros}, {xq},
+                 {Attribute{"axis", int64_t{-1}}})
+          .sources = {origin};
+      const auto [y_scale, y_zero] = scale_zero(y_name, params.at(y_name));
+      const ValueId yq = g.add_value(g.unique_value_name(y_name + ".q"), TensorType{qtype, g.type(y).shape});
+      const ValueId beta = n.has_input(2) ? n.inputs[2] : kNoValue;
+      const float epsilon = n.has_attr("epsilon") ? attr_float(n, "epsilon") : 1e-5f;
+      Node& q = g.add_node(OpKind::QLayerNorm, n.name, {xq, x_scale, x_zero, n.inputs[1], beta, y_scale, y_zero}, {yq},
+                           {Attribute{"epsilon", epsilon}});
+      q.sources = n.sources;
+      report.rewrote(q, "integer LayerNorm, input {}", ptf ? "with power-of-two channel factors" : "per tensor");
+      const ValueId dq = g.add_value(g.unique_value_name(y_name + ".dq"), g.type(y));
+      g.add_node(OpKind::DequantizeLinear, g.unique_node_name(y_name + ".dequantize"), {yq, y_scale, y_zero}, {dq}).sources = {origin};
+      round_trips.insert(dq);
+      replace_output(y, dq);
+      ++counts[2];
+      continue;
+    }
+    if (n.op == OpKind::Softmax) {
+      // Integer Softmax: Q(x) -> QSoftmax -> DQ (uniform bytes) or Log2Dequantize (log2 codes).
+      const ValueId x = n.inputs[0], y = n.outputs[0];
+      const std::string y_name = g.value(y).name;
+      const ValueId x_dq = round_trip(x, g.value(x).name, origin);
+      // The bytes, scale and zero point are those the round trip's DequantizeLinear reads.
+      const auto dequantizer = std::find_if(g.nodes.rbegin(), g.nodes.rend(), [&](const Node& m) {
+        return m.op == OpKind::DequantizeLinear && m.outputs[0] == x_dq;
+      });
+      if (dequantizer == g.nodes.rend()) {  // x is an integer op's Log2Dequantize: stay f32
+        report.refused(n, "its input is not a per-tensor 8-bit value");
+        g.nodes.push_back(std::move(n));
+        continue;
+      }
+      const bool log2 = table.softmax == QuantizationTable::Softmax::Log2;
+      std::vector<ValueId> inputs = dequantizer->inputs;
+      std::vector<Attribute> attrs = {Attribute{"axis", int64_t{-1}}, Attribute{"output", std::string(log2 ? "log2" : "uniform")}};
+      DType code_type = DType::U8;
+      std::pair<ValueId, ValueId> y_scale_zero{kNoValue, kNoValue};
+      if (log2) {
+        attrs.push_back(Attribute{"bits", int64_t{4}});
+      } else {
+        y_scale_zero = scale_zero(y_name, params.at(y_name));
+        inputs.push_back(y_scale_zero.first);
+        inputs.push_back(y_scale_zero.second);
+        code_type = qtype;
+      }
+      const ValueId yq = g.add_value(g.unique_value_name(y_name + ".q"), TensorType{code_type, g.type(y).shape});
+      Node& q = g.add_node(OpKind::QSoftmax, n.name, inputs, {yq}, attrs);
+      q.sources = n.sources;
+      report.rewrote(q, "integer Softmax, {}", log2 ? "4-bit log2 output (log-int-softmax)" : "uniform 8-bit output");
+      const ValueId dq = g.add_value(g.unique_value_name(y_name + ".dq"), g.type(y));
+      if (log2)
+        g.add_node(OpKind::Log2Dequantize, g.unique_node_name(y_name + ".dequantize"), {yq}, {dq}).sources = {origin};
+      else
+        g.add_node(OpKind::DequantizeLinear, g.unique_node_name(y_name + ".dequantize"), {yq, y_scale_zero.first, y_scale_zero.second},
+                   {dq})
+            .sources = {origin};
+      round_trips.insert(dq);
+      replace_output(y, dq);
+      ++counts[3];
+      continue;
+    }
+    if (n.op == OpKind::MatMul) {
+      n.inputs[0] = round_trip(n.inputs[0], g.value(n.inputs[0]).name, origin);
+      if (const Tensor* b = g.const_data(n.inputs[1])) n.inputs[1] = dequantized_weight(n.inputs[1], quantize_weight_per_column(*b), 1, origin);
+      else n.inputs[1] = round_trip(n.inputs[1], g.value(n.inputs[1]).name, origin);
+      report.rewrote(n, "inputs and output quantized");
+      const ValueId y = n.outputs[0];
+      g.nodes.push_back(std::move(n));
+      quantize_output(y, origin);
+      ++counts[1];
+      continue;
+    }
     const std::string input_name = g.value(n.inputs[0]).name;  // the calibrated graph's name
     for (int input : {0, 3})
       if (n.has_input(input)) {
         const ValueId x = n.inputs[size_t(input)];
         n.inputs[size_t(input)] = round_trip(x, g.value(x).name, origin);
       }
-    // Weights: i8 per output channel, dequantized for the f32 Conv (the fold pass reads the i8).
+    // Weights: i8 per output channel.
     const ValueId w = n.inputs[1];
-    const std::string w_name = g.value(w).name;
     QuantizedWeight qw = quantize_weight_per_channel(*g.const_data(w));
     if (table.bias_correction)
       if (const auto means = table.channel_means.find(input_name); means != table.channel_means.end())
         correct_bias(g, n, *g.const_data(w), qw, means->second, report);
-    Tensor zeros(DType::I8, qw.scales.dims());
-    const ValueId w_q = g.add_const(g.unique_value_name(w_name + ".q"), std::move(qw.values));
-    const ValueId w_scale = g.add_const(g.unique_value_name(w_name + ".scale"), std::move(qw.scales));
-    const ValueId w_zero = g.add_const(g.unique_value_name(w_name + ".zero"), std::move(zeros));
-    const ValueId w_dq = g.add_value(g.unique_value_name(w_name + ".dq"), g.type(w));
-    g.add_node(OpKind::DequantizeLinear, g.unique_node_name(w_name + ".dequantize"), {w_q, w_scale, w_zero}, {w_dq},
-               {Attribute{"axis", int64_t{0}}})
-        .sources = {origin};
-    n.inputs[1] = w_dq;
+    n.inputs[1] = dequantized_weight(w, std::move(qw), 0, origin);
     if (table.fixed_point) n.set_attr("requantize", std::string("fixed"));
-
-    // Output: every reader (and the graph output, by name) now sees the Q/DQ round trip.
     const ValueId y = n.outputs[0];
-    const std::string y_name = g.value(y).name;
-    report.rewrote(n, "input, weights and output quantized ({} -> {})", g.value(n.inputs[0]).name, y_name);
+    report.rewrote(n, "input, weights and output quantized ({} -> {})", g.value(n.inputs[0]).name, g.value(y).name);
     g.nodes.push_back(std::move(n));
-    const bool is_output = g.is_output(y);
-    if (is_output) g.rename_value(y, g.unique_value_name(y_name + ".f32"));
-    const ValueId dq = round_trip(y, y_name, origin);
-    for (ValueId& out : g.outputs)
-      if (out == y) out = dq;
-    if (is_output) g.rename_value(dq, y_name);
-    ++quantized;
+    quantize_output(y, origin);
+    ++counts[0];
   }
-  report.summary("quantized {} Conv", quantized);
+  std::vector<std::string> parts;
+  const char* what[4] = {"Conv", "MatMul", "LayerNorm", "Softmax"};
+  for (int k = 0; k < 4; ++k)
+    if (counts[k] > 0 || k == 0) parts.push_back(fmt::format("{} {}", counts[k], what[k]));
+  report.summary("quantized {}", fmt::join(parts, ", "));
   return report;
 }
 

@@ -23,6 +23,18 @@ struct QuantizationTable {
   // rounding causes, −(W_q − W) · E[x] (Nagel et al. 2019, with E[x] measured).
   bool bias_correction = false;
   std::map<std::string, std::vector<double>> channel_means;
+  // Transformers (FQ-ViT, Lin et al. 2022). Every MatMul with calibrated input and output is
+  // quantized (weights s8 per column). LayerNorm and Softmax stay f32 unless asked:
+  //   layernorm  Int8: input one scale per tensor (the naive scheme);
+  //              PowerOfTwoFactor: each channel's scale the tensor's smallest times 2^α_c, α_c in
+  //              0..3 (PTF), from the per-channel ranges of `channel_ranges`.
+  //   softmax    Int8: output uniform bytes; Log2: FQ-ViT's 4-bit log2 codes (log-int-softmax).
+  enum class LayerNorm { Float, Int8, PowerOfTwoFactor } layernorm = LayerNorm::Float;
+  enum class Softmax { Float, Int8, Log2 } softmax = Softmax::Float;
+  struct ChannelRanges {
+    std::vector<float> low, high;  // along the last axis
+  };
+  std::map<std::string, ChannelRanges> channel_ranges;  // of every LayerNormalization's input
 };
 
 PassReport insert_quantizers(Graph& g, const QuantizationTable& table);
@@ -33,5 +45,7 @@ struct QuantizedWeight {
   Tensor scales;  // f32 [M]
 };
 QuantizedWeight quantize_weight_per_channel(const Tensor& weight);
+// Symmetric int8 per column of a [K, N] matrix (a MatMul's constant B): scale[n] = max|B[:, n]| / 127.
+QuantizedWeight quantize_weight_per_column(const Tensor& matrix);
 
 }  // namespace nnc

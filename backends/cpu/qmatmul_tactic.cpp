@@ -31,6 +31,7 @@ std::string qmatmul_rejects(const Graph& graph, const Node& node) {
   const TensorType& y = graph.type(node.outputs[0]);
   if (!a.shape.fully_known() || a.rank() < 2 || !y.shape.fully_known()) return "A is not a matrix of known shape";
   if (!is_8bit(a.dtype)) return "A is not 8-bit";
+  if (node.has_attr("a_encoding")) return "A holds log2 codes";
   const Tensor* b = constant_input(graph, node, b_input(node));
   if (!b || b->dtype() != DType::I8 || b->rank() != 2) return "B is not a constant 2-D i8 matrix";
   if (node.has_input(b_zero_input(node))) {
@@ -46,6 +47,7 @@ std::string qmatmul_rejects(const Graph& graph, const Node& node) {
     if (!is_8bit(y.dtype)) return "Y is not 8-bit";
     for (int input : {1, 4, 6, 7})
       if (!constant_input(graph, node, input)) return fmt::format("input {} is not constant", input);
+    if (node.has_input(8) && !constant_input(graph, node, 8)) return "the bias is not constant";
     if (!constant_input(graph, node, 2)) return "A's zero point is not constant";
     const int64_t scales = constant_input(graph, node, 4)->numel();
     if (scales != 1 && scales != b->dims()[1]) return "B's scale is neither per tensor nor per column";
@@ -105,6 +107,10 @@ class QMatMulKernel final : public NodeKernel {
       y_scale_ = constant_input(graph, node, 6)->get_double(0);
       y_zero_ = double(constant_input(graph, node, 7)->get_int(0));
       y_signed_ = graph.type(node.outputs[0]).dtype == DType::I8;
+      if (node.has_input(8)) {
+        const Tensor& bias = *constant_input(graph, node, 8);
+        for (int64_t n = 0; n < columns_; ++n) bias_.push_back(bias.get_int(bias.numel() == 1 ? 0 : n));
+      }
     }
   }
 
@@ -135,7 +141,8 @@ class QMatMulKernel final : public NodeKernel {
           }
           // The reference's arithmetic, operation for operation (ops/quantized_linear.cpp).
           const double scale = scales_[scales_.size() == 1 ? 0 : size_t(n)];
-          const double q = std::clamp(std::nearbyint(double(acc) * scale / y_scale_) + y_zero_, low, high);
+          const int64_t biased = bias_.empty() ? int64_t(acc) : int64_t(acc) + bias_[size_t(n)];
+          const double q = std::clamp(std::nearbyint(double(biased) * scale / y_scale_) + y_zero_, low, high);
           if (y_signed_) y.data<int8_t>()[at] = int8_t(q);
           else y.data<uint8_t>()[at] = uint8_t(q);
         }
@@ -150,6 +157,7 @@ class QMatMulKernel final : public NodeKernel {
   bool flip_ = false, y_signed_ = false;
   double y_scale_ = 1, y_zero_ = 0;
   std::vector<double> scales_;  // a_scale · b_scale, per column or one
+  std::vector<int64_t> bias_;   // QLinearMatMul's input 8, per column; empty when absent
 };
 
 std::shared_ptr<const NodeKernel> prepare(const Graph& graph, const Node& node) {

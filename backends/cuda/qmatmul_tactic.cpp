@@ -15,6 +15,7 @@ std::string qmatmul_rejects(const Graph& graph, const Node& node) {
   const TensorType& y = graph.type(node.outputs[0]);
   if (!a.shape.fully_known() || a.rank() < 2 || !y.shape.fully_known()) return "A is not a matrix of known shape";
   if (!is_8bit(a.dtype) || !is_8bit(y.dtype)) return "A or Y is not 8-bit";
+  if (node.has_input(8) || node.has_attr("a_encoding")) return "nnc's bias or log2-coded A (not in this kernel)";
   const Tensor* b = cpu::constant_input(graph, node, 3);
   if (!b || b->dtype() != DType::I8 || b->rank() != 2) return "B is not a constant 2-D i8 matrix";
   const Tensor* b_zero = cpu::constant_input(graph, node, 5);

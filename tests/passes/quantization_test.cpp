@@ -314,3 +314,76 @@ return %y
   CHECK(count_op(g, OpKind::Conv) == 0);
   nnc::testing::expect_same_outputs(before, g, 1e-6);  // bias at scale xs·ws: exact
 }
+
+namespace {
+
+// One attention head as a ViT has it: LayerNorm, Q/K/V projections (Q with a bias), QKᵀ, Softmax
+// and the weighted sum of V.
+const char* kAttention = R"(graph t opset=17
+input  %x    f32[1,8,16]
+const  @g    f32[16]     random(seed=1)
+const  @b    f32[16]     random(seed=2)
+const  @wq   f32[16,16]  random(seed=3)
+const  @bq   f32[16]     random(seed=4)
+const  @wk   f32[16,16]  random(seed=5)
+const  @wv   f32[16,16]  random(seed=6)
+%ln  f32[1,8,16] = LayerNormalization %x, @g, @b  axis=-1
+%q   f32[1,8,16] = MatMul %ln, @wq, @bq
+%k   f32[1,8,16] = MatMul %ln, @wk
+%v   f32[1,8,16] = MatMul %ln, @wv
+%kt  f32[1,16,8] = Transpose %k  perm=[0,2,1]
+%s   f32[1,8,8]  = MatMul %q, %kt
+%p   f32[1,8,8]  = Softmax %s  axis=-1
+%y   f32[1,8,16] = MatMul %p, %v
+return %y
+)";
+
+}  // namespace
+
+TEST_CASE("insert-quantizers and fold-quantized-ops run a ViT attention head on integers: naive and FQ-ViT") {
+  const Graph f32 = parse_typed(kAttention);
+  QuantizationTable table = calibrate_on_random_inputs(f32);
+  // PTF needs the LayerNorm input's range per channel (calibrate() records it; here by hand).
+  QuantizationTable::ChannelRanges ranges{std::vector<float>(16, 0.0f), std::vector<float>(16, 0.0f)};
+  for (int b = 0; b < 4; ++b) {
+    const Tensor x = random_tensor(DType::F32, Dims{1, 8, 16}, 40 + b);
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      ranges.low[size_t(i % 16)] = std::min(ranges.low[size_t(i % 16)], x.data<float>()[i]);
+      ranges.high[size_t(i % 16)] = std::max(ranges.high[size_t(i % 16)], x.data<float>()[i]);
+    }
+  }
+  table.channel_ranges["x"] = ranges;
+  const std::vector<Tensor> input = {random_tensor(DType::F32, Dims{1, 8, 16}, 99)};
+  const Tensor want_f32 = run_reference(f32, input)[0];
+  for (const bool fq_vit : {false, true}) {
+    CAPTURE(fq_vit);
+    table.layernorm = fq_vit ? QuantizationTable::LayerNorm::PowerOfTwoFactor : QuantizationTable::LayerNorm::Int8;
+    table.softmax = fq_vit ? QuantizationTable::Softmax::Log2 : QuantizationTable::Softmax::Int8;
+    Graph qdq = f32;
+    CHECK(insert_quantizers(qdq, table).rewrites() == 7);  // LayerNorm, 5 MatMuls, Softmax
+    infer_types(qdq);
+    verify(qdq);
+    CHECK(count_op(qdq, OpKind::QLayerNorm) == 1);
+    CHECK(count_op(qdq, OpKind::QSoftmax) == 1);
+    CHECK(count_op(qdq, OpKind::Log2Dequantize) == (fq_vit ? 1 : 0));
+
+    Graph folded = qdq;
+    fold_quantized_ops(folded);
+    eliminate_dead_code(folded);
+    infer_types(folded);
+    verify(folded);
+    CHECK(count_op(folded, OpKind::MatMul) == 0);
+    CHECK(count_op(folded, OpKind::QLinearMatMul) == 5);
+    for (const Node& n : folded.nodes) {
+      if (n.op == OpKind::QLinearMatMul && n.name == "q") CHECK(n.input_count() == 9);  // its bias, as i32
+      if (n.op == OpKind::QLinearMatMul && n.name == "y") CHECK(n.has_attr("a_encoding") == fq_vit);
+      if (n.op == OpKind::Transpose) CHECK(folded.type(n.outputs[0]).dtype == DType::U8);
+    }
+    // Integer ops compute what the fake-quantized graph does, up to the bias rounding to int32.
+    const Tensor want = run_reference(qdq, input)[0];
+    const Tensor got = run_reference(folded, input)[0];
+    CHECK(compare(got, want).max_abs <= 1.01 * table.activations.at("y").scale);
+    CHECK(compare(got, want_f32).rel_l2 < (fq_vit ? 0.25 : 0.1));
+    MESSAGE("attention head INT8 vs f32, ", std::string(fq_vit ? "FQ-ViT" : "naive"), ": rel L2 ", compare(got, want_f32).rel_l2);
+  }
+}

@@ -103,23 +103,25 @@ void write_report_json(const QuantizationReport& r, const std::string& path) {
 }  // namespace
 
 int cmd_quantize(const std::vector<std::string>& argv) {
-  const Args args(argv, with({"--report", "--symmetric", "--pow2-scales", "--fixed-point", "--cle", "--bias-correction"},
+  const Args args(argv, with({"--report", "--symmetric", "--pow2-scales", "--fixed-point", "--cle", "--bias-correction", "--fq-vit"},
                              kPipelineFlags),
                   with({"--calib", "-o", "--method", "--percentile", "--ema-weight", "--max-calib", "--keep-float", "--json", "--eval",
-                        "--mean", "--std", "--size", "--report-rows", "--accuracy-budget"},
+                        "--mean", "--std", "--size", "--report-rows", "--accuracy-budget", "--layernorm", "--softmax"},
                        kPipelineOptions));
   if (args.help()) {
     fmt::print(
         "usage: nnc quantize MODEL --calib DIR -o OUT.nncplan [--method minmax|ema|percentile|mse|entropy]\n"
         "                          [--percentile P] [--ema-weight W] [--symmetric] [--pow2-scales] [--fixed-point]\n"
-        "                          [--cle] [--bias-correction]\n"
+        "                          [--cle] [--bias-correction] [--layernorm f32|int8|ptf] [--softmax f32|int8|log2]\n"
+        "                          [--fq-vit]\n"
         "                          [--keep-float NODE]... [--accuracy-budget REL_L2] [--max-calib N]\n"
         "                          [--mean M --std S --size WxH]\n"
         "                          [--report] [--report-rows N] [--json REPORT.json] [--eval DIR]\n\n"
         "Post-training INT8: every Conv with a Relu/Clip/no activation runs on 8-bit activations (u8 with a\n"
         "zero point, or s8 symmetric with --symmetric) and 8-bit weights (s8, a scale per output channel),\n"
         "accumulating in int32 and requantizing in f32 (or fixed point with --fixed-point) with bias,\n"
-        "residual and activation applied before the rounding.\n\n"
+        "residual and activation applied before the rounding. Every MatMul with calibrated inputs runs on\n"
+        "8-bit inputs too (a constant B: s8, a scale per column).\n\n"
         "--calib DIR   calibration inputs: images (preprocessed by --mean/--std/--size like nnc run) or\n"
         "              .npy/.pb files, one per input set; for a model with several inputs, one folder per\n"
         "              set holding <input name>.npy. At most --max-calib (default 64), in name order.\n"
@@ -132,6 +134,12 @@ int cmd_quantize(const std::vector<std::string>& argv) {
         "              ranges made equal across the two layers (the f32 function is unchanged).\n"
         "--bias-correction  each quantized Conv's bias absorbs the mean shift its rounded weights cause,\n"
         "              measured with the calibration inputs' per-channel means.\n"
+        "--layernorm   LayerNorm over the last axis: f32 (default); int8, integer-only on an input with one\n"
+        "              scale; ptf, FQ-ViT's power-of-two factors (each channel's step the smallest times\n"
+        "              1, 2, 4 or 8, one zero point), for residual streams whose channels' ranges differ.\n"
+        "--softmax     Softmax over the last axis: f32 (default); int8, integer exp and uniform 8-bit\n"
+        "              output; log2, FQ-ViT's log-int-softmax: 4-bit codes round(-log2 p).\n"
+        "--fq-vit      --layernorm ptf --softmax log2.\n"
         "--keep-float  leave that Conv (node name, as nnc compile -v shows) in f32; repeatable.\n"
         "--accuracy-budget X  mixed precision: while an output's relative L2 against f32 on the\n"
         "              calibration inputs exceeds X, move the Convs that lose most SQNR over their\n"
@@ -169,6 +177,16 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   q.fixed_point = args.flag("--fixed-point");
   q.bias_correction = args.flag("--bias-correction");
   for (const std::string& name : args.all("--keep-float")) q.keep_float.insert(name);
+  const std::string layernorm = args.get("--layernorm", args.flag("--fq-vit") ? "ptf" : "f32");
+  const std::string softmax = args.get("--softmax", args.flag("--fq-vit") ? "log2" : "f32");
+  if (layernorm == "f32") q.layernorm = QuantizationTable::LayerNorm::Float;
+  else if (layernorm == "int8") q.layernorm = QuantizationTable::LayerNorm::Int8;
+  else if (layernorm == "ptf") q.layernorm = QuantizationTable::LayerNorm::PowerOfTwoFactor;
+  else usage_error("--layernorm must be f32, int8 or ptf, got '{}'", layernorm);
+  if (softmax == "f32") q.softmax = QuantizationTable::Softmax::Float;
+  else if (softmax == "int8") q.softmax = QuantizationTable::Softmax::Int8;
+  else if (softmax == "log2") q.softmax = QuantizationTable::Softmax::Log2;
+  else usage_error("--softmax must be f32, int8 or log2, got '{}'", softmax);
   q.progress = calibration_progress();
   const size_t limit = size_t(args.get_int("--max-calib", 64, 1, 100000));
   const double budget = args.get_double("--accuracy-budget", 1.0);  // checked before any slow work
@@ -208,9 +226,16 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   for (ValueId id : f32.graph().inputs)
     if (int8.graph().find(f32.graph().value(id).name) == kNoValue)
       fail(ErrorKind::Internal, "the INT8 graph lost input '{}'", f32.graph().value(id).name);
-  int convs = 0, qconvs = 0;
-  for (const Node& n : int8.graph().nodes) convs += n.op == OpKind::Conv, qconvs += n.op == OpKind::QLinearConv;
-  fmt::print("{} Conv run in INT8, {} stay in f32\n", qconvs, convs);
+  int convs = 0, qconvs = 0, matmuls = 0, qmatmuls = 0, norms = 0, softmaxes = 0;
+  for (const Node& n : int8.graph().nodes) {
+    convs += n.op == OpKind::Conv, qconvs += n.op == OpKind::QLinearConv;
+    matmuls += n.op == OpKind::MatMul, qmatmuls += n.op == OpKind::QLinearMatMul;
+    norms += n.op == OpKind::QLayerNorm, softmaxes += n.op == OpKind::QSoftmax;
+  }
+  std::string line = fmt::format("{} Conv run in INT8, {} stay in f32", qconvs, convs);
+  if (matmuls + qmatmuls > 0) line += fmt::format("; {} MatMul in INT8, {} in f32", qmatmuls, matmuls);
+  if (norms + softmaxes > 0) line += fmt::format("; {} LayerNorm and {} Softmax integer-only", norms, softmaxes);
+  fmt::print("{}\n", line);
   print_tuning_summary(int8, false);
   if (args.has("-o")) {
     const std::string out = args.get("-o");
