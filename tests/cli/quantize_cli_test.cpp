@@ -134,6 +134,32 @@ TEST_CASE("nnc quantize: every calibration method and option quantizes a small C
   fs::remove_all(dir);
 }
 
+TEST_CASE("nnc quantize --fq-vit: a transformer block's MatMuls, LayerNorms and Softmax run on integers") {
+  const fs::path dir = scratch_dir("quantize_fq_vit");
+  fs::create_directories(dir / "calib");
+  const fs::path golden = kSource / "tests/data/golden/transformer";
+  fs::copy_file(golden / "input_0.npy", dir / "calib/a.npy");
+  const CliResult r = run_cli(fmt::format("quantize {} --calib {} --fq-vit --no-tune -o {}", (golden / "model.onnx").string(),
+                                          (dir / "calib").string(), (dir / "q.nncplan").string()),
+                              dir);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("quantized 0 Conv, 6 MatMul, 2 LayerNorm, 1 Softmax") != std::string::npos);
+  // fc1's fused Gelu has no integer epilogue: that MatMul computes in f32 on dequantized values.
+  CHECK(r.output.find("5 MatMul in INT8, 1 in f32; 2 LayerNorm and 1 Softmax integer-only") != std::string::npos);
+  CHECK(run_cli("inspect " + (dir / "q.nncplan").string(), dir).output.find("layernorm-ptf,softmax-log2") != std::string::npos);
+  // The plan runs, and its output is near PyTorch's f32 output (4-bit attention weights on a
+  // random-weight block, whose attention is flat, cost a few percent).
+  const CliResult run = run_cli(fmt::format("run {} --input input={} --save-outputs {}", (dir / "q.nncplan").string(),
+                                            (golden / "input_0.npy").string(), (dir / "out").string()),
+                                dir);
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  const Difference c = compare(read_npy(dir / "out/output.npy"), read_npy(golden / "output_0.npy"));
+  CHECK(c.rel_l2 < 0.05);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("nnc quantize --accuracy-budget: moves Convs to f32 until the outputs are within budget") {
   const fs::path dir = scratch_dir("quantize_budget");
   fs::create_directories(dir / "calib");
@@ -177,6 +203,8 @@ TEST_CASE("nnc quantize: usage and input mistakes exit with 2 and say what is wr
       {model + " --calib " + calib + " -o " + (dir / "q.nncplan").string(), "the model wants"},  // output_0.npy: wrong shape
       {model + " --calib " + calib + " --keep-float nope -o " + (dir / "q.nncplan").string(), "matches no node"},
       {model + " --calib " + calib + " --json r.json -o " + (dir / "q.nncplan").string(), "add --report"},
+      {model + " --calib " + calib + " --layernorm fp16 -o " + (dir / "q.nncplan").string(), "--layernorm must be f32, int8 or ptf"},
+      {model + " --calib " + calib + " --softmax log -o " + (dir / "q.nncplan").string(), "--softmax must be f32, int8 or log2"},
       {model + " --calib " + calib + " --keep-float /Relu -o " + (dir / "q.nncplan").string(),
        "fused that node into node '/dilated/Conv' (Conv); name the node that remains: --keep-float /dilated/Conv"},
   };
