@@ -1,5 +1,5 @@
-// passes/insert_quantizers.cpp — put QuantizeLinear/DequantizeLinear pairs around every Conv the
-// INT8 path can run, using the ranges calibration chose (passes/calibration.h).
+// passes/insert_quantizers.cpp — put QuantizeLinear/DequantizeLinear pairs around every Conv and
+// MatMul the INT8 path can run, using the ranges calibration chose (passes/calibration.h).
 //
 //   before:  %y  f32[1,64,80,80] = Conv %x, @w, @b   act=Relu
 //            %z  f32[1,64,80,80] = Conv %y, @w2
@@ -14,6 +14,13 @@
 // The graph still computes in f32 ("fake quantization"): running it shows exactly the error
 // the INT8 scheme adds. passes/fold_quantized_ops.cpp then turns each DQ -> Conv -> Q into one
 // integer QLinearConv and lets MaxPool and Concat run on the 8-bit values.
+//
+// Transformers: a MatMul is quantized like a Conv (a constant B per column, an activation B per
+// tensor; any fused activation, since its output is quantized after it), and so is a Gemm that
+// is a MatMul with a bias (a classifier head), rewritten as one. On request, FQ-ViT's
+// integer LayerNorm and Softmax replace the f32 ones directly (Q -> QLayerNorm -> DQ, Q ->
+// QSoftmax -> DQ or Log2Dequantize): their integer arithmetic (ops/quantized_transformer.cpp)
+// is part of the error they add, so the fake-quantized graph runs it.
 //
 // A Conv is quantized when it is 2-D f32 with constant weights, its activation is none, Relu
 // or Clip (the integer epilogue's), calibration saw its input, residual and output, and the
@@ -67,6 +74,47 @@ std::string why_not_quantizable_matmul(const Graph& g, const Node& n, const Quan
   if (n.has_input(2) && !g.const_data(n.inputs[2])) return "bias is not a constant";
   if (!calibrated(g, params, n.outputs[0])) return "no calibrated range for its output";
   return "";
+}
+
+// A Gemm that is a MatMul with a bias: alpha = beta = 1, A not transposed, B a 2-D f32
+// constant, C absent or a constant of one value per column. Returns why not, or "".
+std::string why_not_matmul_form(const Graph& g, const Node& n) {
+  auto flag = [&](std::string_view name) { return n.has_attr(name) && attr_int(n, name) != 0; };
+  auto factor = [&](std::string_view name) { return n.has_attr(name) ? attr_float(n, name) : 1.0f; };
+  if (factor("alpha") != 1 || factor("beta") != 1) return "alpha or beta is not 1";
+  if (flag("transA")) return "A is transposed";
+  const Tensor* b = g.const_data(n.inputs[1]);
+  if (!b || b->dtype() != DType::F32 || b->rank() != 2) return "B is not a 2-D f32 constant";
+  const int64_t columns = flag("transB") ? b->dims()[0] : b->dims()[1];
+  if (n.has_input(2)) {
+    const Tensor* c = g.const_data(n.inputs[2]);
+    if (!c || c->dtype() != DType::F32 || c->numel() != columns || (c->rank() == 2 && c->dims()[0] != 1))
+      return "C is not a constant of one value per column";
+  }
+  return "";
+}
+
+// Rewrites such a Gemm as MatMul(A, B or Bᵀ, C as [N]) (its fused activation kept), the form
+// the INT8 path quantizes.
+void gemm_to_matmul(Graph& g, Node& n) {
+  const Tensor& b = *g.const_data(n.inputs[1]);
+  const bool transposed = n.has_attr("transB") && attr_int(n, "transB") != 0;
+  if (transposed) {
+    const int64_t rows = b.dims()[0], columns = b.dims()[1];
+    Tensor bt(DType::F32, Dims{columns, rows});
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < columns; ++c) bt.data<float>()[c * rows + r] = b.data<float>()[r * columns + c];
+    n.inputs[1] = g.add_const(g.unique_value_name(g.value(n.inputs[1]).name + ".t"), std::move(bt));
+  }
+  if (n.has_input(2)) {
+    const Tensor& c = *g.const_data(n.inputs[2]);
+    n.inputs[2] = g.add_const(g.unique_value_name(g.value(n.inputs[2]).name + ".row"), c.reshaped(Dims{c.numel()}));
+  }
+  n.op = OpKind::MatMul;
+  std::vector<Attribute> kept;
+  for (const Attribute& a : n.attrs)
+    if (a.name != "alpha" && a.name != "beta" && a.name != "transA" && a.name != "transB") kept.push_back(a);
+  n.attrs = std::move(kept);
 }
 
 // The last axis of a value of known rank, as LayerNormalization/Softmax's `axis` must name.
@@ -257,6 +305,10 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
     std::string why;
     if (n.op == OpKind::Conv) why = why_not_quantizable(g, n, table, params);
     else if (n.op == OpKind::MatMul) why = why_not_quantizable_matmul(g, n, table, params);
+    else if (n.op == OpKind::Gemm) {
+      why = why_not_matmul_form(g, n);
+      if (why.empty()) why = why_not_quantizable_matmul(g, n, table, params);
+    }
     else if (n.op == OpKind::LayerNormalization) why = why_not_quantizable_layernorm(g, n, table, params);
     else if (n.op == OpKind::Softmax) why = why_not_quantizable_softmax(g, n, table, params);
     else continue;
@@ -447,6 +499,7 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
       ++counts[3];
       continue;
     }
+    if (n.op == OpKind::Gemm) gemm_to_matmul(g, n);
     if (n.op == OpKind::MatMul) {
       n.inputs[0] = round_trip(n.inputs[0], g.value(n.inputs[0]).name, origin);
       if (const Tensor* b = g.const_data(n.inputs[1])) n.inputs[1] = dequantized_weight(n.inputs[1], quantize_weight_per_column(*b), 1, origin);

@@ -387,3 +387,33 @@ TEST_CASE("insert-quantizers and fold-quantized-ops run a ViT attention head on 
     MESSAGE("attention head INT8 vs f32, ", std::string(fq_vit ? "FQ-ViT" : "naive"), ": rel L2 ", compare(got, want_f32).rel_l2);
   }
 }
+
+TEST_CASE("insert-quantizers runs a classifier Gemm (transB, bias) as an integer QLinearMatMul; other Gemms stay f32") {
+  const char* text = R"(graph t opset=17
+input  %x   f32[4,32]
+const  @w   f32[10,32]  random(seed=1)
+const  @c   f32[10]     random(seed=2)
+%y  f32[4,10] = Gemm %x, @w, @c  transB=1
+%z  f32[4,10] = Gemm %x, @w, @c  transB=1 alpha=0.5
+return %y, %z
+)";
+  const Graph f32 = parse_typed(text);
+  const QuantizationTable table = calibrate_on_random_inputs(f32);
+  Graph g = f32;
+  const PassReport report = insert_quantizers(g, table);
+  CHECK(report.rewrites() == 1);
+  CHECK(fmt::format("{}", fmt::join(report.notes(), "\n")).find("alpha or beta is not 1") != std::string::npos);
+  infer_types(g);
+  const Graph qdq = g;
+  fold_quantized_ops(g);
+  eliminate_dead_code(g);
+  infer_types(g);
+  verify(g);
+  CHECK(count_op(g, OpKind::QLinearMatMul) == 1);
+  CHECK(count_op(g, OpKind::Gemm) == 1);
+  const std::vector<Tensor> input = {random_tensor(DType::F32, Dims{4, 32}, 7)};
+  const std::vector<Tensor> want = run_reference(f32, input), got = run_reference(g, input);
+  CHECK(compare(got[0], run_reference(qdq, input)[0]).max_abs <= 1.01 * table.activations.at("y").scale);
+  CHECK(compare(got[0], want[0]).rel_l2 < 0.05);
+  CHECK(compare(got[1], want[1]).rel_l2 < 0.05);  // f32, reading x's round trip as every later reader does
+}
