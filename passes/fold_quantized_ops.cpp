@@ -20,7 +20,7 @@
 //
 // Ops that move, take maxima of or linearly interpolate values run on the 8-bit values when the
 // quantization before and after is the same: DQ -> MaxPool/Reshape/Flatten/Squeeze/Unsqueeze/
-// Transpose/Resize(nearest or linear) -> Q, and a Concat of DQs with one quantization followed by
+// Transpose/Split/Resize(nearest or linear) -> Q, and a Concat of DQs with one quantization followed by
 // a Q of it. A Q of a DQ with the same
 // quantization is the identity. The DequantizeLinears left without readers go with dead code.
 #include "passes/fold_quantized_ops.h"
@@ -272,7 +272,7 @@ bool computes_on_bytes(const Node& n) {
   switch (n.op) {
     case OpKind::MaxPool: return n.outputs.size() == 1 || n.outputs[1] == kNoValue;
     case OpKind::Reshape: case OpKind::Flatten: case OpKind::Squeeze: case OpKind::Unsqueeze:
-    case OpKind::Transpose: return true;
+    case OpKind::Transpose: case OpKind::Split: return true;
     case OpKind::Resize: {
       const std::string mode = n.has_attr("mode") ? attr_string(n, "mode") : "nearest";
       return mode == "nearest" || mode == "linear";
@@ -291,14 +291,20 @@ bool fold_mover(Graph& g, const Uses& uses, int index, std::vector<bool>& erase,
     if (!q || (!ins.empty() && !same_quantization(g, *q, ins[0]))) return false;
     ins.push_back(*q);
   }
-  const Node* quantizer = sole_quantizer(g, uses, n.outputs[0]);
-  if (!quantizer || !same_quantization(g, *quantization_of(g, *quantizer), ins[0])) return false;
-  const int quantizer_index = uses.producer_index(quantizer->outputs[0]);
+  // Every output (a Split has several) read by one QuantizeLinear with the same quantization.
+  std::vector<ValueId> quantized_outputs;
+  std::set<int> quantizers;
+  for (ValueId out : n.outputs) {
+    if (out == kNoValue) return false;
+    const Node* quantizer = sole_quantizer(g, uses, out);
+    if (!quantizer || !same_quantization(g, *quantization_of(g, *quantizer), ins[0])) return false;
+    quantized_outputs.push_back(quantizer->outputs[0]);
+    quantizers.insert(uses.producer_index(quantizer->outputs[0]));
+  }
   Node moved = n;
   for (size_t i = 0; i < data_inputs; ++i) moved.inputs[i] = ins[i].q;
-  moved.outputs[0] = quantizer->outputs[0];
-  replace_pattern(g, index, {quantizer_index}, std::move(moved), erase);
-  g.nodes[size_t(index)].outputs[0] = g.nodes[size_t(quantizer_index)].outputs[0];
+  replace_pattern(g, index, quantizers, std::move(moved), erase);
+  g.nodes[size_t(index)].outputs = quantized_outputs;
   report.rewrote(g.nodes[size_t(index)], "runs on the 8-bit values (same quantization before and after)");
   return true;
 }

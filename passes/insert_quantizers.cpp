@@ -182,6 +182,10 @@ std::vector<float> power_of_two_factor_scales(const QuantParams& tensor, const Q
 // bytes, dequantized. fold-quantized-ops runs them on bytes when both sides share a quantization.
 bool keeps_quantization(const Node& n) {
   if (n.op == OpKind::MaxPool) return n.outputs.size() == 1 || n.outputs[1] == kNoValue;
+  // Moving values (a transformer's heads split and transposed) changes no value.
+  if (n.op == OpKind::Reshape || n.op == OpKind::Flatten || n.op == OpKind::Squeeze || n.op == OpKind::Unsqueeze ||
+      n.op == OpKind::Transpose || n.op == OpKind::Split)
+    return true;
   if (n.op == OpKind::Resize) {
     const std::string mode = n.has_attr("mode") ? attr_string(n, "mode") : "nearest";
     return mode == "nearest" || mode == "linear";
@@ -189,8 +193,8 @@ bool keeps_quantization(const Node& n) {
   return false;
 }
 
-// The table's ranges, shared so that ops can run on bytes: a MaxPool's or Resize's output takes
-// its input's quantization; a Concat's inputs take its output's (the union of their ranges), and
+// The table's ranges, shared so that ops can run on bytes: a MaxPool's, Resize's or value-moving
+// op's (Reshape, Transpose, Split, ...) outputs take its input's quantization; a Concat's inputs take its output's (the union of their ranges), and
 // so do the inputs of the MaxPools and Resizes that feed it (U2Net's decoders concatenate an
 // upsampled map with a skip).
 std::map<std::string, QuantParams> shared_ranges(const Graph& g, const QuantizationTable& table) {
@@ -198,7 +202,9 @@ std::map<std::string, QuantParams> shared_ranges(const Graph& g, const Quantizat
   auto name = [&](ValueId v) { return g.value(v).name; };
   auto forward = [&] {
     for (const Node& n : g.nodes)
-      if (keeps_quantization(n) && params.count(name(n.inputs[0]))) params[name(n.outputs[0])] = params[name(n.inputs[0])];
+      if (keeps_quantization(n) && params.count(name(n.inputs[0])))
+        for (ValueId out : n.outputs)
+          if (out != kNoValue) params[name(out)] = params[name(n.inputs[0])];
   };
   forward();
   const std::vector<int> producers = g.producers();
@@ -414,12 +420,15 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
   for (; current < old_nodes.size(); ++current) {
     Node n = std::move(old_nodes[current]);
     if (!quantize[current]) {
-      // A MaxPool or Resize of a round trip gets one too, so that it can run on bytes.
-      const bool on_bytes = keeps_quantization(n) && round_trips.count(n.inputs[0]) &&
-                            params.count(g.value(n.outputs[0]).name) && !g.is_output(n.outputs[0]);
-      const ValueId out = n.outputs[0];
+      // A MaxPool, Resize or value-moving op of a round trip gets one too (each output), so
+      // that it can run on bytes.
+      bool on_bytes = keeps_quantization(n) && round_trips.count(n.inputs[0]);
+      for (ValueId out : n.outputs)
+        on_bytes = on_bytes && out != kNoValue && params.count(g.value(out).name) && !g.is_output(out);
+      const std::vector<ValueId> outs = n.outputs;
       g.nodes.push_back(std::move(n));
-      if (on_bytes) round_trip(out, g.value(out).name, origin);
+      if (on_bytes)
+        for (ValueId out : outs) round_trip(out, g.value(out).name, origin);
       continue;
     }
     if (n.op == OpKind::LayerNormalization) {
