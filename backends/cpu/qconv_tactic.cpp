@@ -22,6 +22,7 @@
 
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/int8_gemm.h"
+#include "backends/cpu/requantize_rows.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
 #include "ops/requantize.h"
@@ -149,48 +150,6 @@ class BlockedSource final : public Int8PanelSource {
   const std::vector<int64_t>& packed_;
 };
 
-// y = requantize(acc + bias) for the rows of a tile, f32 arithmetic, 16 outputs at a time; the
-// operations and their order are Requantizer::apply's, so the bytes are the same.
-template <bool kSigned, bool kResidualSigned>
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_tile_avx512(
-    const Requantizer& r, const int32_t* bias, int64_t m0, int64_t rows, const int32_t* tile, const uint8_t* residual,
-    uint8_t* out, int64_t stride, int64_t count) {
-  const __m512 residual_multiplier = _mm512_set1_ps(r.residual_multiplier);
-  const __m512i residual_zero = _mm512_set1_epi32(r.residual_zero);
-  const __m512 zero = _mm512_setzero_ps(), act_low = _mm512_set1_ps(r.act_low), act_high = _mm512_set1_ps(r.act_high);
-  const __m512 y_zero = _mm512_set1_ps(float(r.y_zero));
-  const __m512 y_low = _mm512_set1_ps(float(r.y_low)), y_high = _mm512_set1_ps(float(r.y_high));
-  for (int64_t i = 0; i < rows; ++i) {
-    const __m512 multiplier = _mm512_set1_ps(r.channel_multiplier(m0 + i));
-    const __m512i bias_v = _mm512_set1_epi32(bias[m0 + i]);
-    const int32_t* acc = tile + i * kInt8Nr;
-    const uint8_t* res = residual ? residual + i * stride : nullptr;
-    uint8_t* y = out + i * stride;
-    for (int64_t j = 0; j < count; j += 16) {
-      const __mmask16 mask = count - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (count - j)) - 1);
-      __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_maskz_loadu_epi32(mask, acc + j), bias_v)), multiplier);
-      __m512 u = zero;
-      if (res) {
-        const __m128i bytes = _mm_maskz_loadu_epi8(mask, res + j);
-        const __m512i wide = kResidualSigned ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
-        u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(wide, residual_zero)), residual_multiplier);
-      }
-      if (!r.residual_after_act) v = _mm512_add_ps(v, u);
-      if (r.relu) v = _mm512_max_ps(v, zero);
-      if (r.clip) v = _mm512_min_ps(_mm512_max_ps(v, act_low), act_high);
-      if (r.residual_after_act) v = _mm512_add_ps(v, u);
-      v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), y_zero);
-      v = _mm512_min_ps(_mm512_max_ps(v, y_low), y_high);
-      const __m512i q = _mm512_cvtps_epi32(v);
-      if (kSigned) _mm_mask_storeu_epi8(y + j, mask, _mm512_cvtsepi32_epi8(q));
-      else _mm_mask_storeu_epi8(y + j, mask, _mm512_cvtusepi32_epi8(q));
-    }
-  }
-}
-
-using TileFn = void (*)(const Requantizer&, const int32_t*, int64_t, int64_t, const int32_t*, const uint8_t*, uint8_t*,
-                       int64_t, int64_t);
-
 class QConvKernel final : public NodeKernel {
  public:
   QConvKernel(const Graph& graph, const Node& node) {
@@ -231,12 +190,7 @@ class QConvKernel final : public NodeKernel {
                                    float(constant_input(graph, node, 6)->get_double(0)),
                                    int32_t(constant_input(graph, node, 7)->get_int(0)), y, constant_input(graph, node, 10),
                                    constant_input(graph, node, 11));
-    out_signed_ = y == DType::I8;
-    residual_signed_ = node.has_input(9) && graph.type(node.inputs[9]).dtype == DType::I8;
-    if (!requantizer_.fixed_point && cpu_info().avx512bw) {
-      tile_fn_ = out_signed_ ? (residual_signed_ ? requantize_tile_avx512<true, true> : requantize_tile_avx512<true, false>)
-                             : (residual_signed_ ? requantize_tile_avx512<false, true> : requantize_tile_avx512<false, false>);
-    }
+    rows_ = RowRequantizer(requantizer_, y == DType::I8, node.has_input(9) && graph.type(node.inputs[9]).dtype == DType::I8);
   }
 
   std::string_view tactic() const override { return "qconv.vnni-gemm"; }
@@ -259,20 +213,8 @@ class QConvKernel final : public NodeKernel {
       const BlockedSource source(blocked.data(), g, blocked_, group_offsets_, packed_offsets_);
       const int64_t image_offset = b * maps_ * out_size;
       int8_gemm(weights_, tiles_, source, [&](int64_t m0, int64_t rows, int64_t n0, int64_t cols, const int32_t* tile) {
-        if (tile_fn_) {
-          const int64_t at = image_offset + m0 * out_size + n0;
-          tile_fn_(requantizer_, bias_.data(), m0, rows, tile, residual ? residual + at : nullptr, out + at, out_size, cols);
-          return;
-        }
-        for (int64_t i = 0; i < rows; ++i) {
-          const int64_t m = m0 + i, at = image_offset + m * out_size + n0;
-          const int32_t* acc = tile + i * kInt8Nr;
-          for (int64_t j = 0; j < cols; ++j) {
-            const int32_t r = !residual ? 0 : residual_signed_ ? int32_t(int8_t(residual[at + j])) : int32_t(residual[at + j]);
-            const int32_t q = requantizer_.apply(acc[j] + bias_[size_t(m)], m, r);
-            out[at + j] = out_signed_ ? uint8_t(int8_t(q)) : uint8_t(q);
-          }
-        }
+        const int64_t at = image_offset + m0 * out_size + n0;
+        rows_.run(bias_.data(), m0, rows, tile, kInt8Nr, residual ? residual + at : nullptr, out + at, out_size, cols);
       });
     }
   }
@@ -284,11 +226,11 @@ class QConvKernel final : public NodeKernel {
   std::vector<int64_t> group_offsets_;   // per group of 4 k: where it starts in the blocked image
   std::vector<int64_t> packed_offsets_;  // the same in a packed tile: k · 128
   int64_t maps_ = 0;
-  bool flip_ = false, out_signed_ = false, residual_signed_ = false;
+  bool flip_ = false;
   uint8_t x_zero_raw_ = 0;
   std::vector<int32_t> bias_;  // bias − x_zero · sum_k W  (the zero point's share, precomputed)
   Requantizer requantizer_;
-  TileFn tile_fn_ = nullptr;
+  RowRequantizer rows_;
 };
 
 std::string qconv_rejects(const Graph& graph, const Node& node) {

@@ -41,6 +41,7 @@ struct QConvCase {
   std::string act;  // "", "Relu", "Clip"
   bool after = false;
   bool fixed = false;
+  int64_t group = 1;
 };
 
 // A QLinearConv with constant weights and parameters and inputs %x (and %r).
@@ -49,7 +50,7 @@ Graph qconv_graph(const QConvCase& c, std::mt19937& rng) {
   const int64_t channels = c.x[1];
   g.add_input("x", TensorType{c.x_type, Shape(c.x)});
   std::uniform_real_distribution<float> unit(0.5f, 1.5f);
-  Tensor w = random_bytes(DType::I8, Dims{c.maps, channels, c.kernel, c.kernel}, rng);
+  Tensor w = random_bytes(DType::I8, Dims{c.maps, channels / c.group, c.kernel, c.kernel}, rng);
   for (int64_t i = 0; i < w.numel(); ++i) w.data<int8_t>()[i] = std::max<int8_t>(w.data<int8_t>()[i], -127);
   Tensor w_scale(DType::F32, Dims{c.maps});
   for (int64_t m = 0; m < c.maps; ++m) w_scale.data<float>()[m] = 0.004f * unit(rng);
@@ -57,7 +58,7 @@ Graph qconv_graph(const QConvCase& c, std::mt19937& rng) {
   std::uniform_int_distribution<int> b(-3000, 3000);
   for (int64_t m = 0; m < c.maps; ++m) bias.data<int32_t>()[m] = b(rng);
   // Outputs spread over the byte range: |acc| is about 70 · 70 · sqrt(K) in units of x·w scales.
-  const double depth = double(channels * c.kernel * c.kernel);
+  const double depth = double(channels / c.group * c.kernel * c.kernel);
   const float x_scale = 0.02f, y_scale = float(x_scale * 0.004 * 70 * 70 * std::sqrt(depth) / 50);
   std::vector<ValueId> in = {g.inputs[0],
                              g.add_const("x_scale", scalar_f32(x_scale)),
@@ -71,7 +72,8 @@ Graph qconv_graph(const QConvCase& c, std::mt19937& rng) {
   std::vector<Attribute> attrs = {{"kernel_shape", std::vector<int64_t>{c.kernel, c.kernel}},
                                   {"strides", std::vector<int64_t>{c.stride, c.stride}},
                                   {"dilations", std::vector<int64_t>{c.dilation, c.dilation}},
-                                  {"pads", std::vector<int64_t>{c.pad, c.pad, c.pad, c.pad}}};
+                                  {"pads", std::vector<int64_t>{c.pad, c.pad, c.pad, c.pad}},
+                                  {"group", c.group}};
   if (!c.act.empty()) attrs.push_back({"act", c.act});
   if (c.act == "Clip") attrs.push_back({"act_params", std::vector<float>{-0.5f, 1.5f}});
   if (c.after) attrs.push_back({"residual_after_act", int64_t{1}});
@@ -175,6 +177,25 @@ TEST_CASE("the INT8 conv tactic computes the reference kernel's bytes across geo
     CAPTURE(c.x[3]);
     CAPTURE(c.maps);
     CHECK(tactic_matches_reference(qconv_graph(c, rng), "qconv.vnni-gemm", rng));
+  }
+}
+
+TEST_CASE("the INT8 row tactic computes the reference kernel's bytes for depthwise and grouped convs") {
+  std::mt19937 rng(17);
+  const std::vector<QConvCase> cases = {
+      {.x = {1, 32, 28, 28}, .maps = 32, .act = "Relu", .group = 32},               // MobileNet's 3x3 depthwise
+      {.x = {2, 24, 29, 31}, .maps = 24, .stride = 2, .group = 24},                  // strided depthwise, odd sizes
+      {.x = {1, 16, 20, 20}, .maps = 32, .dilation = 2, .pad = 2, .group = 16},      // channel multiplier 2, dilated
+      {.x = {1, 24, 18, 18}, .maps = 12, .kernel = 5, .pad = 2, .act = "Clip", .group = 4},  // grouped 5x5
+      {.x = {1, 16, 19, 19}, .maps = 16, .x_type = DType::I8, .y_type = DType::I8, .residual = true, .act = "Relu",
+       .after = true, .fixed = true, .group = 16},
+      {.x = {1, 64, 30, 30}, .maps = 2, .kernel = 1, .pad = 0},                     // group 1, few maps
+  };
+  for (const QConvCase& c : cases) {
+    CAPTURE(c.x[1]);
+    CAPTURE(c.maps);
+    CAPTURE(c.group);
+    CHECK(tactic_matches_reference(qconv_graph(c, rng), "qconv.direct-rows", rng));
   }
 }
 
