@@ -105,33 +105,12 @@ class QConvRowsKernel final : public NodeKernel {
 };
 
 std::string qconv_rows_rejects(const Graph& graph, const Node& node) {
-  const TensorType& x = graph.type(node.inputs[0]);
-  if (!x.shape.fully_known() || x.rank() != 4) return "not a 2-D conv with known shapes";
-  const Tensor* w = constant_input(graph, node, 3);
-  if (!w || w->dtype() != DType::I8) return "weights are not an i8 constant";
-  const Tensor* w_zero = constant_input(graph, node, 5);
-  if (!w_zero) return "weight zero point is not constant";
-  for (int64_t i = 0; i < w_zero->numel(); ++i)
-    if (w_zero->get_int(i) != 0) return "weights are not symmetric (zero point not 0)";
-  for (int input : {1, 2, 4, 6, 7})
-    if (!constant_input(graph, node, input)) return fmt::format("input {} is not constant", input);
-  for (int input : {1, 2, 6, 7})
-    if (constant_input(graph, node, input)->numel() != 1) return "x or y scale or zero point is not per tensor";
-  const int64_t maps = w->dims()[0];
-  if (constant_input(graph, node, 4)->numel() != 1 && constant_input(graph, node, 4)->numel() != maps)
-    return "weight scale is neither per tensor nor per output channel";
-  if (node.has_input(8) && (!constant_input(graph, node, 8) || constant_input(graph, node, 8)->numel() != maps))
-    return "bias is not a constant of one value per output channel";
-  if (node.has_input(9)) {
-    if (!constant_input(graph, node, 10) || constant_input(graph, node, 10)->numel() != 1 ||
-        (node.has_input(11) && (!constant_input(graph, node, 11) || constant_input(graph, node, 11)->numel() != 1)))
-      return "residual scale or zero point is not a per-tensor constant";
-    if (graph.type(node.inputs[9]).shape != graph.type(node.outputs[0]).shape) return "residual is broadcast";
-  }
+  if (std::string why = qconv_constants_rejects(graph, node); !why.empty()) return why;
+  const Tensor& w = *constant_input(graph, node, 3);
   // |x̃·w| ≤ 255·128 < 2^15 per term: 2^15 terms and a bias below 2^30 stay inside int32.
-  if (w->dims()[1] * w->dims()[2] * w->dims()[3] > (int64_t{1} << 15)) return "depth too large for int32 accumulation";
+  if (w.dims()[1] * w.dims()[2] * w.dims()[3] > (int64_t{1} << 15)) return "depth too large for int32 accumulation";
   if (node.has_input(8))
-    for (int64_t m = 0; m < maps; ++m)
+    for (int64_t m = 0; m < w.dims()[0]; ++m)
       if (std::abs(int64_t(constant_input(graph, node, 8)->data<int32_t>()[m])) >= (int64_t{1} << 30))
         return "bias too large for int32 accumulation";
   return "";

@@ -234,33 +234,9 @@ class QConvKernel final : public NodeKernel {
 };
 
 std::string qconv_rejects(const Graph& graph, const Node& node) {
-  const TensorType& x = graph.type(node.inputs[0]);
-  if (!x.shape.fully_known() || x.rank() != 4) return "not a 2-D conv with known shapes";
+  if (std::string why = qconv_constants_rejects(graph, node); !why.empty()) return why;
   if (attr_int(node, "group") != 1) return "grouped (the GEMM runs group 1)";
-  const Tensor* w = constant_input(graph, node, 3);
-  if (!w || w->dtype() != DType::I8) return "weights are not an i8 constant";
-  const Tensor* w_zero = constant_input(graph, node, 5);
-  if (!w_zero) return "weight zero point is not constant";
-  for (int64_t i = 0; i < w_zero->numel(); ++i)
-    if (w_zero->get_int(i) != 0) return "weights are not symmetric (zero point not 0)";
-  for (int input : {1, 2, 4, 6, 7})
-    if (!constant_input(graph, node, input)) return fmt::format("input {} is not constant", input);
-  for (int input : {1, 2, 6, 7})
-    if (constant_input(graph, node, input)->numel() != 1) return "x or y scale or zero point is not per tensor";
-  const int64_t maps = graph.type(node.inputs[3]).shape.dims[0].value;
-  for (int input : {4, 5})
-    if (constant_input(graph, node, input)->numel() != 1 && constant_input(graph, node, input)->numel() != maps)
-      return "weight scale or zero point is neither per tensor nor per output channel";
-  if (node.has_input(8) && constant_input(graph, node, 8) && constant_input(graph, node, 8)->numel() != maps)
-    return "bias does not have one value per output channel";
-  if (node.has_input(8) && !constant_input(graph, node, 8)) return "bias is not constant";
-  if (node.has_input(9)) {
-    if (!constant_input(graph, node, 10) || constant_input(graph, node, 10)->numel() != 1 ||
-        (node.has_input(11) && (!constant_input(graph, node, 11) || constant_input(graph, node, 11)->numel() != 1)))
-      return "residual scale or zero point is not a per-tensor constant";
-    if (graph.type(node.inputs[9]).shape != graph.type(node.outputs[0]).shape) return "residual is broadcast";
-  }
-  const Dims wd = w->dims();
+  const Dims wd = constant_input(graph, node, 3)->dims();
   if (wd[1] * wd[2] * wd[3] > (int64_t{1} << 20)) return "depth too large for int32 accumulation";
   return "";
 }

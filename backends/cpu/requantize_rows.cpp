@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "backends/cpu/cpu_info.h"
+#include "backends/cpu/tactic.h"
 
 namespace nnc::cpu {
 namespace {
@@ -51,6 +52,34 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_rows_avx512
 }
 
 }  // namespace
+
+std::string qconv_constants_rejects(const Graph& graph, const Node& node) {
+  const TensorType& x = graph.type(node.inputs[0]);
+  if (!x.shape.fully_known() || x.rank() != 4) return "not a 2-D conv with known shapes";
+  const Tensor* w = constant_input(graph, node, 3);
+  if (!w || w->dtype() != DType::I8 || w->rank() != 4) return "weights are not a 4-D i8 constant";
+  const Tensor* w_zero = constant_input(graph, node, 5);
+  if (!w_zero) return "weight zero point is not constant";
+  for (int64_t i = 0; i < w_zero->numel(); ++i)
+    if (w_zero->get_int(i) != 0) return "weights are not symmetric (zero point not 0)";
+  for (int input : {1, 2, 4, 6, 7})
+    if (!constant_input(graph, node, input)) return fmt::format("input {} is not constant", input);
+  for (int input : {1, 2, 6, 7})
+    if (constant_input(graph, node, input)->numel() != 1) return "x or y scale or zero point is not per tensor";
+  const int64_t maps = w->dims()[0];
+  for (int input : {4, 5})
+    if (constant_input(graph, node, input)->numel() != 1 && constant_input(graph, node, input)->numel() != maps)
+      return "weight scale or zero point is neither per tensor nor per output channel";
+  if (node.has_input(8) && !constant_input(graph, node, 8)) return "bias is not constant";
+  if (node.has_input(8) && constant_input(graph, node, 8)->numel() != maps) return "bias does not have one value per output channel";
+  if (node.has_input(9)) {
+    if (!constant_input(graph, node, 10) || constant_input(graph, node, 10)->numel() != 1 ||
+        (node.has_input(11) && (!constant_input(graph, node, 11) || constant_input(graph, node, 11)->numel() != 1)))
+      return "residual scale or zero point is not a per-tensor constant";
+    if (graph.type(node.inputs[9]).shape != graph.type(node.outputs[0]).shape) return "residual is broadcast";
+  }
+  return "";
+}
 
 RowRequantizer::RowRequantizer(const Requantizer& r, bool out_signed, bool residual_signed)
     : r_(r), out_signed_(out_signed), residual_signed_(residual_signed) {

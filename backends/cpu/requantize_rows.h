@@ -5,10 +5,18 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
+#include "core/graph.h"
 #include "ops/requantize.h"
 
 namespace nnc::cpu {
+
+// What both INT8 conv tactics need of a 2-D QLinearConv beyond their own layout: constant i8
+// symmetric weights, per-tensor constant x/y scales and zero points, weight scales per tensor or
+// per output channel, a constant bias per output channel, and a residual quantized per tensor
+// and not broadcast. Returns why not, or "".
+std::string qconv_constants_rejects(const Graph& graph, const Node& node);
 
 class RowRequantizer {
  public:
