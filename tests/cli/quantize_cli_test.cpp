@@ -181,6 +181,15 @@ TEST_CASE("nnc quantize --accuracy-budget: moves Convs to f32 until the outputs 
   CHECK(tight.output.find("0 Conv run in INT8, 4 stay in f32") != std::string::npos);
   CHECK(tight.output.find("budget was not met") == std::string::npos);
   CHECK(run_cli(base + "-1", dir).exit_code == 2);
+  // The issue's spelling, `nnc compile --int8 --accuracy-budget X`, is the same command.
+  const CliResult compiled = run_cli(fmt::format("compile {} --int8 --calib {} --no-tune -o {} --accuracy-budget 1",
+                                                 (golden / "model.onnx").string(), (dir / "calib").string(),
+                                                 (dir / "c.nncplan").string()),
+                                     dir);
+  INFO(compiled.output);
+  CHECK(compiled.exit_code == 0);
+  CHECK(compiled.output.find("round 1:") != std::string::npos);
+  CHECK(fs::exists(dir / "c.nncplan"));
   fs::remove_all(dir);
 }
 

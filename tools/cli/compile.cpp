@@ -5,6 +5,7 @@
 // numeric check with --verify-passes, and the optimised IR with -o.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -96,12 +97,20 @@ static void print_static_memory(const Model& model) {
 }
 
 int cmd_compile(const std::vector<std::string>& argv) {
+  // `nnc compile MODEL --int8 --calib DIR [--accuracy-budget X] ...` is nnc quantize's job.
+  if (std::find(argv.begin(), argv.end(), "--int8") != argv.end()) {
+    std::vector<std::string> rest;
+    for (const std::string& a : argv)
+      if (a != "--int8") rest.push_back(a);
+    return cmd_quantize(rest);
+  }
   const Args args(argv, with({"--list-passes", "-v", "--tactics"}, kPipelineFlags), with({"-o"}, kPipelineOptions));
   if (args.help()) {
     fmt::print(
         "usage: nnc compile MODEL [-O0..-O3] [--passes A,B] [--disable-pass NAME] [--dump-passes DIR]\n"
         "                         [--explain PASS] [--verify-passes] [--input-shape NAME:DxD...] [-o OUT.nnc] [-v]\n"
         "                         [--threads N] [--tactics] [--no-tune] [--timing-cache FILE] [-o OUT.nncplan]\n"
+        "       nnc compile MODEL --int8 --calib DIR [--accuracy-budget X] ... -o OUT.nncplan   (nnc quantize)\n"
         "       nnc compile --list-passes\n\n"
         "Imports MODEL (.onnx or IR text), runs the optimisation passes and prints, per pass, the time\n"
         "it took and what it changed. -o OUT.nncplan writes a compiled plan (graph, weights, chosen\n"

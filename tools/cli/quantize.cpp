@@ -103,7 +103,8 @@ void write_report_json(const QuantizationReport& r, const std::string& path) {
 }  // namespace
 
 int cmd_quantize(const std::vector<std::string>& argv) {
-  const Args args(argv, with({"--report", "--symmetric", "--pow2-scales", "--fixed-point", "--cle", "--bias-correction", "--fq-vit"},
+  const Args args(argv, with({"--report", "--symmetric", "--pow2-scales", "--fixed-point", "--cle", "--bias-correction", "--fq-vit",
+                              "--int8"},  // accepted for `nnc compile --int8`'s spelling
                              kPipelineFlags),
                   with({"--calib", "-o", "--method", "--percentile", "--ema-weight", "--max-calib", "--keep-float", "--json", "--eval",
                         "--mean", "--std", "--size", "--report-rows", "--accuracy-budget", "--layernorm", "--softmax"},
