@@ -210,19 +210,25 @@ std::vector<int64_t> integer_matmul(const Tensor& a, const Tensor* a_zero, const
   const Dims batch_a(ad.begin(), ad.end() - 2), batch_b(bd.begin(), bd.end() - 2);
   const Tensor a2 = a.reshaped(ad), b2 = b.reshaped(bd);
   const std::vector<int64_t> av = centered(a2, a_zero, K);  // per-row zero point of A
+  std::vector<int64_t> column_zero(size_t(N), 0);
+  if (b_zero && b_zero->numel() > 0)
+    for (int64_t col = 0; col < N; ++col) column_zero[size_t(col)] = b_zero->get_int(b_zero->numel() == 1 ? 0 : col);
   std::vector<int64_t> bv(size_t(b2.numel()));
-  for (int64_t i = 0; i < b2.numel(); ++i)
-    bv[size_t(i)] = b2.get_int(i) - (!b_zero || b_zero->numel() == 0 ? 0 : b_zero->get_int(b_zero->numel() == 1 ? 0 : i % N));
+  for (int64_t i = 0; i < b2.numel(); ++i) bv[size_t(i)] = b2.get_int(i) - column_zero[size_t(i % N)];
   const int64_t batches = product(y) / std::max<int64_t>(1, M * N);
   Dims batch = y;
   batch.resize(batch.size() - (a.rank() > 1 ? 1 : 0) - (b.rank() > 1 ? 1 : 0));
   std::vector<int64_t> out(size_t(batches * M * N), 0);
   for (int64_t i = 0; i < batches; ++i) {
     const int64_t ao = broadcast_index(i, batch, batch_a) * M * K, bo = broadcast_index(i, batch, batch_b) * K * N;
-    for (int64_t r = 0; r < M; ++r)
-      for (int64_t kk = 0; kk < K; ++kk)
-        for (int64_t col = 0; col < N; ++col)
-          out[size_t((i * M + r) * N + col)] += av[size_t(ao + r * K + kk)] * bv[size_t(bo + kk * N + col)];
+    for (int64_t r = 0; r < M; ++r) {
+      int64_t* row = out.data() + (i * M + r) * N;
+      for (int64_t kk = 0; kk < K; ++kk) {
+        const int64_t a_value = av[size_t(ao + r * K + kk)];
+        const int64_t* b_row = bv.data() + bo + kk * N;
+        for (int64_t col = 0; col < N; ++col) row[col] += a_value * b_row[col];
+      }
+    }
   }
   return out;
 }
@@ -236,9 +242,11 @@ void requantize(const std::vector<int64_t>& acc, double x_scale, const Tensor& w
                 const Tensor& y_zero, Tensor& y) {
   const double ys = y_scale.get_double(0), yz = double(y_zero.get_int(0));
   const double low = y.dtype() == DType::U8 ? 0 : -128, high = y.dtype() == DType::U8 ? 255 : 127;
+  std::vector<double> scales;  // x_scale · w_scale per channel, formed once
+  for (int64_t c = 0; c < w_scale.numel(); ++c) scales.push_back(x_scale * w_scale.get_double(c));
   for (size_t i = 0; i < acc.size(); ++i) {
-    const int64_t ch = w_scale.numel() == 1 ? 0 : (int64_t(i) / inner) % w_scale.numel();
-    const double q = std::clamp(std::nearbyint(double(acc[i]) * (x_scale * w_scale.get_double(ch)) / ys) + yz, low, high);
+    const int64_t ch = scales.size() == 1 ? 0 : (int64_t(i) / inner) % int64_t(scales.size());
+    const double q = std::clamp(std::nearbyint(double(acc[i]) * scales[size_t(ch)] / ys) + yz, low, high);
     if (y.dtype() == DType::U8) y.data<uint8_t>()[i] = uint8_t(q);
     else y.data<int8_t>()[i] = int8_t(q);
   }

@@ -62,9 +62,18 @@ uint64_t integer_sqrt(unsigned __int128 v) {
 }
 
 int bit_length(unsigned __int128 v) {
-  int bits = 0;
-  while (v) v >>= 1, ++bits;
-  return bits;
+  const uint64_t high = uint64_t(v >> 64), low = uint64_t(v);
+  return high ? 128 - __builtin_clzll(high) : low ? 64 - __builtin_clzll(low) : 0;
+}
+
+// An 8-bit tensor's values as int32, read once (the kernels then index plain integers).
+std::vector<int32_t> byte_values(const Tensor& t) {
+  std::vector<int32_t> v(static_cast<size_t>(t.numel()));
+  if (t.dtype() == DType::U8)
+    for (int64_t i = 0; i < t.numel(); ++i) v[size_t(i)] = t.data<uint8_t>()[i];
+  else
+    for (int64_t i = 0; i < t.numel(); ++i) v[size_t(i)] = t.data<int8_t>()[i];
+  return v;
 }
 
 // ---- QLayerNorm ------------------------------------------------------------------------------
@@ -134,11 +143,12 @@ void reference_qlayernorm(KernelContext& k) {
   const unsigned __int128 eps_term = (unsigned __int128)(std::min(std::nearbyint(eps_units), 1.0e30));
 
   Tensor& y = k.out(0);
+  const std::vector<int32_t> values = byte_values(x);
   std::vector<int64_t> centred(static_cast<size_t>(channels));
   for (int64_t r = 0; r < rows; ++r) {
     __int128 sum = 0, sum_sq = 0;
     for (int64_t c = 0; c < channels; ++c) {
-      const int64_t v = (x.get_int(r * channels + c) - x_zero) * (int64_t(1) << alpha[size_t(alpha.size() == 1 ? 0 : c)]);
+      const int64_t v = (values[size_t(r * channels + c)] - x_zero) * (int64_t(1) << alpha[size_t(alpha.size() == 1 ? 0 : c)]);
       centred[size_t(c)] = v;
       sum += v;
       sum_sq += __int128(v) * v;
@@ -239,14 +249,18 @@ void reference_qsoftmax(KernelContext& k) {
     reciprocal = int64_t(std::nearbyint(std::min(1.0 / positive_scale(n, k.in(3), 0, "y_scale"), 1.0e9) * 65536.0));
     y_zero = k.in(4).get_int(0);
   }
+  // x − max of 8-bit values lies in [−255, 0]: the integer exp of each, once.
+  std::vector<int64_t> exp_of(256);
+  for (int64_t d = 0; d < 256; ++d) exp_of[size_t(d)] = exp(-d);
+  const std::vector<int32_t> values = byte_values(x);
   std::vector<int64_t> e(static_cast<size_t>(length));
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const int64_t first = o * length * inner + i;
-      int64_t top = INT64_MIN;
-      for (int64_t j = 0; j < length; ++j) top = std::max(top, x.get_int(first + j * inner));
+      int32_t top = INT32_MIN;
+      for (int64_t j = 0; j < length; ++j) top = std::max(top, values[size_t(first + j * inner)]);
       int64_t total = 0;
-      for (int64_t j = 0; j < length; ++j) total += e[size_t(j)] = exp(x.get_int(first + j * inner) - top);
+      for (int64_t j = 0; j < length; ++j) total += e[size_t(j)] = exp_of[size_t(top - values[size_t(first + j * inner)])];
       for (int64_t j = 0; j < length; ++j) {
         const int64_t at = first + j * inner;
         if (log2) {
