@@ -25,9 +25,11 @@
 // quantization is the identity. The DequantizeLinears left without readers go with dead code.
 #include "passes/fold_quantized_ops.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "ops/epilogue.h"
+#include "ops/interpreter.h"
 #include "ops/op_def.h"
 #include "passes/rewrite_util.h"
 
@@ -335,9 +337,33 @@ PassReport fold_quantized_ops(Graph& g) {
       }
     }
   }
+  const int integer_ops = report.rewrites();
+  int evaluated = 0;
+  // A DequantizeLinear of constant weights left for an op that stays f32 (a MatMul with a fused
+  // Gelu, a Conv kept in f32 by request is not one: its weights were never quantized) is the
+  // same f32 tensor every run: evaluate it once.
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (erase[i] || n.op != OpKind::DequantizeLinear || g.is_output(n.outputs[0])) continue;
+    std::vector<const Tensor*> inputs;
+    for (ValueId v : n.inputs) inputs.push_back(v == kNoValue ? nullptr : g.const_data(v));
+    if (std::any_of(n.inputs.begin(), n.inputs.end(), [&](ValueId v) { return v != kNoValue && !g.const_data(v); })) continue;
+    bool read = false;  // by a node that stays (a folded op reads the 8-bit weights instead)
+    for (size_t j = 0; j < g.nodes.size() && !read; ++j)
+      read = !erase[j] && std::find(g.nodes[j].inputs.begin(), g.nodes[j].inputs.end(), n.outputs[0]) != g.nodes[j].inputs.end();
+    if (!read) continue;
+    std::vector<Tensor> values = run_node(n, inputs, g.opset);
+    const ValueId folded = g.add_const(g.unique_value_name(g.value(n.outputs[0]).name), std::move(values[0]));
+    g.replace_uses(n.outputs[0], folded);
+    erase[i] = true;
+    ++evaluated;
+    report.note("'{}' dequantizes constant weights for an f32 op: evaluated once", n.name);
+    report.count_change();
+  }
   // Erasing first would shift indices the loop relies on.
   g.erase_nodes(erase);
-  report.summary("{} ops now compute on 8-bit values", report.rewrites());
+  report.summary("{} ops now compute on 8-bit values{}", integer_ops,
+                 evaluated ? fmt::format("; {} dequantized constant weights evaluated once", evaluated) : "");
   return report;
 }
 

@@ -15,7 +15,7 @@ extern const Tactic kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised, k
 extern const Tactic kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes;
 extern const Tactic kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows;
 extern const Tactic kTransposeBlocked, kGridSampleBilinearTaps;
-extern const Tactic kQConvVnniGemm, kQConvDirectRows, kQMatMulVnniGemm, kMatMulIntegerVnniGemm, kQuantizeVectorised, kDequantizeVectorised;
+extern const Tactic kQConvVnniGemm, kQConvDirectRows, kQMatMulVnniGemm, kQMatMulRows, kMatMulIntegerVnniGemm, kQuantizeVectorised, kDequantizeVectorised;
 extern const Tactic kDeformAttnFusedTaps, kDeformConvIm2colGemm;
 
 std::span<const Tactic> cpu_tactics() {
@@ -26,7 +26,7 @@ std::span<const Tactic> cpu_tactics() {
       kGroupNormFusedLanes, kInstanceNormFusedLanes, kReluVectorised, kLeakyReluVectorised, kSigmoidVectorised,
       kHardSigmoidVectorised, kHardSwishVectorised, kTanhVectorised, kSoftmaxLanes, kLogSoftmaxLanes, kLayerNormLanes,
       kReduceSumRows, kReduceMeanRows, kReduceMaxRows, kReduceMinRows, kTransposeBlocked,
-      kGridSampleBilinearTaps, kQConvVnniGemm, kQConvDirectRows, kQMatMulVnniGemm, kMatMulIntegerVnniGemm, kQuantizeVectorised, kDequantizeVectorised, kDeformAttnFusedTaps,
+      kGridSampleBilinearTaps, kQConvVnniGemm, kQConvDirectRows, kQMatMulVnniGemm, kQMatMulRows, kMatMulIntegerVnniGemm, kQuantizeVectorised, kDequantizeVectorised, kDeformAttnFusedTaps,
       kDeformConvIm2colGemm};
   return all;
 }

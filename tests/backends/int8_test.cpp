@@ -313,3 +313,63 @@ TEST_CASE("the INT8 MatMul tactics compute the reference kernel's bytes and inte
     CHECK(tactic_matches_reference(gi, "matmul-integer.vnni-gemm", rng));
   }
 }
+
+TEST_CASE("qmatmul.rows computes the reference kernel's bytes for products of two activations (attention)") {
+  std::mt19937 rng(23);
+  struct Case {
+    Dims a, b;
+    DType type;
+    bool per_column_zero, bias, log2;
+  };
+  const Case cases[] = {
+      {{2, 4, 17, 24}, {2, 4, 24, 33}, DType::U8, false, false, false},  // Q·Kᵀ per head
+      {{4, 17, 24}, {24, 33}, DType::I8, true, true, false},              // B broadcast over the batch, a bias
+      {{1, 4, 17, 17}, {1, 4, 17, 16}, DType::U8, false, false, true},    // P·V with log2-coded P
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.log2);
+    Graph g;
+    g.opset = 17;
+    const int64_t depth = c.a.back(), columns = c.b.back();
+    ValueId a;
+    if (c.log2) {  // codes 0..15 as QSoftmax writes them, a constant so that they stay in range
+      Tensor codes(DType::U8, c.a);
+      std::uniform_int_distribution<int> code(0, 15);
+      for (int64_t i = 0; i < codes.numel(); ++i) codes.data<uint8_t>()[i] = uint8_t(code(rng));
+      a = g.add_const("a", codes);
+    } else {
+      a = g.add_input("a", TensorType{c.type, Shape(c.a)});
+    }
+    g.add_input("b", TensorType{c.type, Shape(c.b)});
+    Tensor b_zero(c.type, Dims{c.per_column_zero ? columns : 1});
+    for (int64_t i = 0; i < b_zero.numel(); ++i) {
+      if (c.type == DType::U8) b_zero.data<uint8_t>()[i] = uint8_t(110 + i % 30);
+      else b_zero.data<int8_t>()[i] = int8_t(-10 + i % 20);
+    }
+    // |acc| ~ 74² · √depth in units of a_scale · b_scale (2^31 · 255 · ... for log2 codes).
+    const double a_scale = c.log2 ? 1.0 : 0.02, b_scale = 0.01;
+    const double spread = c.log2 ? std::ldexp(1.0, 31) * 74 * 2 : 74.0 * 74.0 * std::sqrt(double(depth));
+    const double unit = c.log2 ? std::ldexp(a_scale * b_scale, -31) : a_scale * b_scale;
+    std::vector<ValueId> in = {a,
+                               g.add_const("a_scale", scalar_f32(float(a_scale))),
+                               g.add_const("a_zero", scalar_byte(c.type, 0)),
+                               g.inputs.back(),
+                               g.add_const("b_scale", scalar_f32(float(b_scale))),
+                               g.add_const("b_zero", b_zero),
+                               g.add_const("y_scale", scalar_f32(float(unit * spread / 50))),
+                               g.add_const("y_zero", scalar_byte(c.type, c.type == DType::U8 ? 128 : 0))};
+    if (c.bias) {
+      Tensor bias(DType::I32, Dims{columns});
+      std::uniform_int_distribution<int> b(-20000, 20000);
+      for (int64_t i = 0; i < columns; ++i) bias.data<int32_t>()[i] = b(rng);
+      in.push_back(g.add_const("bias", bias));
+    }
+    std::vector<Attribute> attrs;
+    if (c.log2) attrs.push_back({"a_encoding", std::string("log2")});
+    const ValueId y = g.add_value("y");
+    g.add_node(OpKind::QLinearMatMul, "mm", in, {y}, attrs);
+    g.outputs = {y};
+    infer_types(g);
+    CHECK(tactic_matches_reference(g, "qmatmul.rows", rng));
+  }
+}
