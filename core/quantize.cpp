@@ -133,10 +133,11 @@ BudgetedModel quantize_within_budget(const std::filesystem::path& path, LoadOpti
     for (const LayerError* l : convs) quantized.push_back(l->node);
     // Then the rest (their input not measured, e.g. next to a Conv already kept in f32), by SQNR.
     for (const Node& n : int8.graph().nodes)
-      if (n.op == OpKind::QLinearConv && std::find(quantized.begin(), quantized.end(), n.name) == quantized.end())
+      if ((n.op == OpKind::QLinearConv || n.op == OpKind::QLinearMatMul) &&
+          std::find(quantized.begin(), quantized.end(), n.name) == quantized.end())
         quantized.push_back(n.name);
     if (log)
-      log(fmt::format("round {}: {} Conv in INT8, {} kept in f32, worst output rel L2 {:.4g} (budget {:.4g})", round,
+      log(fmt::format("round {}: {} Conv/MatMul in INT8, {} kept in f32, worst output rel L2 {:.4g} (budget {:.4g})", round,
                       quantized.size(), table->keep_float.size(), worst, budget));
     if (worst <= budget || quantized.empty() || round >= 40) return BudgetedModel{std::move(int8), worst, round};
     // Move the worst tenth (at least one) back to f32 and try again: with every Conv in f32 the
@@ -235,7 +236,7 @@ QuantizationReport quantization_report(const Model& f32, const Model& int8, cons
     const Pair& p = pairs.at(name);
     LayerError l{p.node, p.f32_name, acc.sqnr_db(), acc.rel_l2(), acc.cosine()};
     const int producer = producers[size_t(q.find(name))];
-    if (producer >= 0 && q.nodes[size_t(producer)].op == OpKind::QLinearConv) {
+    if (producer >= 0 && (q.nodes[size_t(producer)].op == OpKind::QLinearConv || q.nodes[size_t(producer)].op == OpKind::QLinearMatMul)) {
       const auto input = layer_error.find(q.value(q.nodes[size_t(producer)].inputs[0]).name);
       if (input != layer_error.end()) l.sqnr_drop_db = input->second.sqnr_db() - l.sqnr_db;
     }

@@ -32,7 +32,7 @@ struct QuantizeOptions {
   CalibrationOptions calibration;
   bool fixed_point = false;            // integer-only requantization
   bool bias_correction = false;        // measure per-channel means, correct the Convs' biases
-  std::set<std::string> keep_float;    // Conv node names to leave in f32
+  std::set<std::string> keep_float;    // Conv/MatMul/Gemm node names to leave in f32
   QuantizationTable::LayerNorm layernorm = QuantizationTable::LayerNorm::Float;
   QuantizationTable::Softmax softmax = QuantizationTable::Softmax::Float;
   // Progress: phase ("ranges", "histograms"), batches done, batches in all.
@@ -50,7 +50,7 @@ struct LayerError {
   double sqnr_db = 0;  // 10·log10(Σ f32² / Σ (dequantized − f32)²)
   double rel_l2 = 0;
   double cosine = 1;
-  // For an integer Conv: how many dB it loses over its (quantized) input's SQNR, its own share of
+  // For an integer Conv or MatMul: how many dB it loses over its (quantized) input's SQNR, its own share of
   // the error; NaN when the input is not measured. Mixed precision moves the largest back to f32.
   double sqnr_drop_db = std::numeric_limits<double>::quiet_NaN();
 };
@@ -70,9 +70,9 @@ QuantizationReport quantization_report(const Model& f32, const Model& int8, cons
 
 // Mixed precision: compiles `path` with `table`, and while some output of the INT8 model is
 // further than `budget` (relative L2) from the f32 model's on `batches`, moves a tenth of the
-// quantized Convs back to f32 (those that lose most dB of SQNR over their input's first) and
-// compiles again; with every Conv in f32 the budget is met, so it ends.
-// Returns the last model; `table->keep_float` ends up naming the Convs kept in f32. `log` hears
+// quantized Convs and MatMuls back to f32 (those that lose most dB of SQNR over their input's first) and
+// compiles again; with every one in f32 the budget is met, so it ends.
+// Returns the last model; `table->keep_float` ends up naming the ops kept in f32. `log` hears
 // one line per round.
 struct BudgetedModel {
   Model model;

@@ -14,7 +14,7 @@ namespace nnc {
 // policy leaves in f32.
 struct QuantizationTable {
   std::map<std::string, QuantParams> activations;
-  std::set<std::string> keep_float;  // Conv node names kept in f32 (--accuracy-budget, --keep-float)
+  std::set<std::string> keep_float;  // Conv/MatMul/Gemm node names kept in f32 (--accuracy-budget, --keep-float)
   bool fixed_point = false;          // integer-only requantization (requantize="fixed")
   std::string how;                   // how the ranges were chosen, one line for the plan's META
   std::string calibration_sha256;    // of the calibration inputs (names, types, bytes), for the META

@@ -148,6 +148,19 @@ TEST_CASE("nnc quantize --fq-vit: a transformer block's MatMuls, LayerNorms and 
   // fc1's fused Gelu has no integer epilogue: that MatMul computes in f32 on dequantized values.
   CHECK(r.output.find("5 MatMul in INT8, 1 in f32; 2 LayerNorm and 1 Softmax integer-only") != std::string::npos);
   CHECK(run_cli("inspect " + (dir / "q.nncplan").string(), dir).output.find("layernorm-ptf,softmax-log2") != std::string::npos);
+  // A MatMul can be kept in f32 by name; a Softmax cannot (it follows --softmax).
+  const std::string kept = run_cli(fmt::format("quantize {} --calib {} --keep-float /qkv/MatMul --no-tune -o {}",
+                                               (golden / "model.onnx").string(), (dir / "calib").string(),
+                                               (dir / "k.nncplan").string()),
+                                   dir)
+                               .output;
+  CHECK(kept.find("4 MatMul in INT8, 2 in f32") != std::string::npos);
+  const CliResult softmax = run_cli(fmt::format("quantize {} --calib {} --keep-float /Softmax --no-tune -o {}",
+                                                (golden / "model.onnx").string(), (dir / "calib").string(),
+                                                (dir / "k.nncplan").string()),
+                                    dir);
+  CHECK(softmax.exit_code == 2);
+  CHECK(softmax.output.find("not a Conv, MatMul or Gemm") != std::string::npos);
   // The plan runs, and its output is near PyTorch's f32 output (4-bit attention weights on a
   // random-weight block, whose attention is flat, cost a few percent).
   const CliResult run = run_cli(fmt::format("run {} --input input={} --save-outputs {}", (dir / "q.nncplan").string(),

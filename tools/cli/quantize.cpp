@@ -38,8 +38,10 @@ void check_keep_float(const Graph& g, const std::set<std::string>& names) {
       if (n.name == name) exact = &n;
       else if (std::find(n.sources.begin(), n.sources.end(), name) != n.sources.end()) fused_into = &n;
     }
-    if (exact && exact->op == OpKind::Conv) continue;
-    if (exact) bad_input("--keep-float '{}' is a {}, not a Conv: only Convs are quantized", name, op_name(exact->op));
+    if (exact && (exact->op == OpKind::Conv || exact->op == OpKind::MatMul || exact->op == OpKind::Gemm)) continue;
+    if (exact)
+      bad_input("--keep-float '{}' is a {}, not a Conv, MatMul or Gemm (LayerNorm and Softmax follow --layernorm/--softmax)",
+                name, op_name(exact->op));
     if (fused_into)
       bad_input("--keep-float '{}': the passes fused that node into {}; name the node that remains: --keep-float {}", name,
                 describe(*fused_into), fused_into->name);
@@ -141,7 +143,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
         "--softmax     Softmax over the last axis: f32 (default); int8, integer exp and uniform 8-bit\n"
         "              output; log2, FQ-ViT's log-int-softmax: 4-bit codes round(-log2 p).\n"
         "--fq-vit      --layernorm ptf --softmax log2.\n"
-        "--keep-float  leave that Conv (node name, as nnc compile -v shows) in f32; repeatable.\n"
+        "--keep-float  leave that Conv or MatMul (node name, as nnc compile -v shows) in f32; repeatable.\n"
         "--accuracy-budget X  mixed precision: while an output's relative L2 against f32 on the\n"
         "              calibration inputs exceeds X, move the Convs that lose most SQNR over their\n"
         "              input back to f32 (a tenth at a time) and compile again.\n"
