@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "backends/cpu/requantize_rows.h"
+#include "backends/cpu/row_math.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
 #include "ops/requantize.h"
@@ -18,15 +19,6 @@
 
 namespace nnc::cpu {
 namespace {
-
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void multiply_add(int32_t* __restrict out, const int16_t* __restrict in, int32_t w, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] += w * int32_t(in[i]);
-}
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void multiply_add_strided(int32_t* __restrict out, const int16_t* __restrict in, int64_t stride, int32_t w, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] += w * int32_t(in[i * stride]);
-}
 
 int64_t ceil_div_nonneg(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
 
@@ -85,8 +77,8 @@ class QConvRowsKernel final : public NodeKernel {
               const int64_t offset = kw * g.dilation[1] - g.pad_begin[1];
               const int64_t lo = std::min(out_w, ceil_div_nonneg(-offset, sw));
               const int64_t hi = std::clamp<int64_t>(ceil_div_nonneg(width - offset, sw), lo, out_w);
-              if (sw == 1) multiply_add(acc.data() + lo, in + lo + offset, w[kw], hi - lo);
-              else multiply_add_strided(acc.data() + lo, in + lo * sw + offset, sw, w[kw], hi - lo);
+              if (sw == 1) multiply_add_i16(acc.data() + lo, in + lo + offset, w[kw], hi - lo);
+              else multiply_add_i16_strided(acc.data() + lo, in + lo * sw + offset, sw, w[kw], hi - lo);
             }
           }
         rows_.run(nullptr, m, 1, acc.data(), out_w, residual ? residual + row * out_w : nullptr, out + row * out_w, out_w, out_w);

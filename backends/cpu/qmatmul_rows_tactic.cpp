@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backends/cpu/row_math.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
 
@@ -20,11 +21,7 @@ namespace {
 bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void multiply_add(int32_t* __restrict out, const int16_t* __restrict b, int32_t a, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] += a * int32_t(b[i]);
-}
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void shift_add(int64_t* __restrict out, const int16_t* __restrict b, int shift, int64_t n) {
+void shift_add_i16(int64_t* __restrict out, const int16_t* __restrict b, int shift, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] += int64_t(b[i]) * (int64_t(1) << shift);
 }
 
@@ -83,13 +80,13 @@ class QMatMulRowsKernel final : public NodeKernel {
           std::copy(bias.begin(), bias.end(), acc64.begin());
           for (int64_t kk = 0; kk < K; ++kk) {
             const int code = a.data<uint8_t>()[a_row + kk];
-            if (code <= 31) shift_add(acc64.data(), b_matrix + kk * N, 31 - code, N);
+            if (code <= 31) shift_add_i16(acc64.data(), b_matrix + kk * N, 31 - code, N);
           }
         } else {
           std::fill(acc32.begin(), acc32.end(), 0);
           for (int64_t kk = 0; kk < K; ++kk) {
             const int32_t value = a.dtype() == DType::U8 ? int32_t(a.data<uint8_t>()[a_row + kk]) : int32_t(a.data<int8_t>()[a_row + kk]);
-            if (value != a_zero) multiply_add(acc32.data(), b_matrix + kk * N, value - a_zero, N);
+            if (value != a_zero) multiply_add_i16(acc32.data(), b_matrix + kk * N, value - a_zero, N);
           }
           for (int64_t n = 0; n < N; ++n) acc64[size_t(n)] = int64_t(acc32[size_t(n)]) + bias[size_t(n)];
         }

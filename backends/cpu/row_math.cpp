@@ -48,4 +48,14 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) float row_squared_d
   return s;
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void multiply_add_i16(int32_t* __restrict out, const int16_t* __restrict in, int32_t a, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] += a * int32_t(in[i]);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void multiply_add_i16_strided(int32_t* __restrict out, const int16_t* __restrict in, int64_t stride, int32_t a, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] += a * int32_t(in[i * stride]);
+}
+
 }  // namespace nnc::cpu
