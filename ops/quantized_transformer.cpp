@@ -76,6 +76,13 @@ std::vector<int32_t> byte_values(const Tensor& t) {
   return v;
 }
 
+// Scales and zero points that are per tensor must hold one value (a kernel reads only the first).
+void require_one_value(InferContext& c, std::initializer_list<int> inputs) {
+  for (int i : inputs)
+    if (c.has_input(i) && c.in(i).shape.fully_known() && product(c.in(i).shape.concrete()) != 1)
+      node_error(c.node, "input {} must hold one value, got shape {}", i, to_string(c.in(i).shape));
+}
+
 // ---- QLayerNorm ------------------------------------------------------------------------------
 
 std::vector<TensorType> infer_qlayernorm(InferContext& c) {
@@ -87,6 +94,7 @@ std::vector<TensorType> infer_qlayernorm(InferContext& c) {
   for (int i : {1, 3, 4, 5})
     if (c.has_input(i) && c.in(i).dtype != DType::F32) node_error(n, "input {} must be f32, got {}", i, dtype_name(c.in(i).dtype));
   if (x.shape.rank_known && x.rank() < 1) node_error(n, "x must have rank at least 1");
+  require_one_value(c, {2, 5, 6});
   if (x.shape.rank_known && x.shape.dims.back().known()) {
     const int64_t channels = x.shape.dims.back().value;
     for (int i : {1, 3, 4}) {
@@ -190,6 +198,7 @@ std::vector<TensorType> infer_qsoftmax(InferContext& c) {
   if (!is_8bit(x.dtype)) node_error(n, "x must be u8 or i8, got {}", dtype_name(x.dtype));
   if (c.in(2).dtype != x.dtype) node_error(n, "x_zero is {} but x is {}", dtype_name(c.in(2).dtype), dtype_name(x.dtype));
   if (x.shape.rank_known) normalize_axis(n, n.has_attr("axis") ? attr_int(n, "axis") : -1, std::max(1, x.rank()));
+  require_one_value(c, {1, 2, 3, 4});
   if (log2_output(n)) {
     log2_bits(n);
     return {TensorType{DType::U8, x.shape}};

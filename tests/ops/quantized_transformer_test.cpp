@@ -309,3 +309,17 @@ TEST_CASE("QSoftmax: out-of-range bits and a missing output scale are errors") {
   n.attrs.clear();
   CHECK_THROWS_WITH_AS(infer_types(g), doctest::Contains("needs y_scale"), Error);
 }
+
+TEST_CASE("QLayerNorm: per-tensor parameters given as several values are an error, not silently the first") {
+  Graph g;
+  const ValueId in = g.add_input("x", TensorType{DType::U8, Shape(Dims{2, 4})});
+  const ValueId y = g.add_value("y");
+  Tensor zeros(DType::U8, Dims{2});
+  g.add_node(OpKind::QLayerNorm, "ln",
+             {in, g.add_const("s", scalar_f32(0.1f)), g.add_const("z", scalar_u8(128)),
+              g.add_const("g", Tensor::from_vector(Dims{4}, std::vector<float>(4, 1.0f))), kNoValue,
+              g.add_const("ys", scalar_f32(0.05f)), g.add_const("yz", zeros)},
+             {y});
+  g.outputs = {y};
+  CHECK_THROWS_WITH_AS(infer_types(g), doctest::Contains("input 6 must hold one value"), Error);
+}
