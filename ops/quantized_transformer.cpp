@@ -2,7 +2,7 @@
 // "FQ-ViT: Post-Training Quantization for Fully Quantized Vision Transformer", IJCAI 2022), and
 // the dequantizer of its log2-coded attention. nnc's own ops (domain "nnc").
 //
-//   QLayerNorm     y8 = QLayerNorm x8, x_scale, x_zero, gamma, beta?, y_scale, y_zero   epsilon=
+//   QLayerNorm     y8 = QLayerNorm x8, x_scale, x_zero, gamma, beta, y_scale, y_zero   epsilon=
 //     LayerNorm over the last axis of 8-bit x. x_scale holds one value, or one per channel that
 //     is the smallest times 2^α_c, α_c in 0..7: the power-of-two factor (PTF) that gives each
 //     channel of a transformer's residual stream (whose ranges differ by 10-100x) its own step
@@ -127,7 +127,7 @@ void reference_qlayernorm(KernelContext& k) {
   const Tensor& x = k.in(0);
   const int64_t channels = x.dims().back(), rows = channels > 0 ? x.numel() / channels : 0;
   const Tensor& gamma = k.in(3);
-  const Tensor* beta = k.has_input(4) ? &k.in(4) : nullptr;
+  const Tensor& beta = k.in(4);
   double step = 0;
   const std::vector<int> alpha = power_of_two_factors(n, k.in(1), step);
   const double y_scale = positive_scale(n, k.in(5), 0, "y_scale");
@@ -142,7 +142,7 @@ void reference_qlayernorm(KernelContext& k) {
   std::vector<int64_t> gain(static_cast<size_t>(channels)), offset(static_cast<size_t>(channels));
   for (int64_t c = 0; c < channels; ++c) {
     const double g = gamma.get_double(gamma.numel() == 1 ? 0 : c) / y_scale * double(1 << kFraction);
-    const double b = beta ? beta->get_double(beta->numel() == 1 ? 0 : c) / y_scale * double(1 << kFraction) : 0.0;
+    const double b = beta.get_double(beta.numel() == 1 ? 0 : c) / y_scale * double(1 << kFraction);
     if (!std::isfinite(g) || !std::isfinite(b)) node_error(n, "gamma or beta of channel {} is not finite", c);
     gain[size_t(c)] = int64_t(std::clamp(std::nearbyint(g), -limit, limit));
     offset[size_t(c)] = int64_t(std::clamp(std::nearbyint(b), -limit, limit));

@@ -452,7 +452,8 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
           .sources = {origin};
       const auto [y_scale, y_zero] = scale_zero(y_name, params.at(y_name));
       const ValueId yq = g.add_value(g.unique_value_name(y_name + ".q"), TensorType{qtype, g.type(y).shape});
-      const ValueId beta = n.has_input(2) ? n.inputs[2] : kNoValue;
+      const ValueId beta = n.has_input(2) ? n.inputs[2]
+                                          : g.add_const(g.unique_value_name(y_name + ".beta"), Tensor(DType::F32, Dims{channels}));
       const float epsilon = n.has_attr("epsilon") ? attr_float(n, "epsilon") : 1e-5f;
       Node& q = g.add_node(OpKind::QLayerNorm, n.name, {xq, x_scale, x_zero, n.inputs[1], beta, y_scale, y_zero}, {yq},
                            {Attribute{"epsilon", epsilon}});

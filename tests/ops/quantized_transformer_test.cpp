@@ -317,7 +317,8 @@ TEST_CASE("QLayerNorm: per-tensor parameters given as several values are an erro
   Tensor zeros(DType::U8, Dims{2});
   g.add_node(OpKind::QLayerNorm, "ln",
              {in, g.add_const("s", scalar_f32(0.1f)), g.add_const("z", scalar_u8(128)),
-              g.add_const("g", Tensor::from_vector(Dims{4}, std::vector<float>(4, 1.0f))), kNoValue,
+              g.add_const("g", Tensor::from_vector(Dims{4}, std::vector<float>(4, 1.0f))),
+              g.add_const("b", Tensor::from_vector(Dims{4}, std::vector<float>(4, 0.0f))),
               g.add_const("ys", scalar_f32(0.05f)), g.add_const("yz", zeros)},
              {y});
   g.outputs = {y};
