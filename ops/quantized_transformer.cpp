@@ -100,7 +100,7 @@ std::vector<TensorType> infer_qlayernorm(InferContext& c) {
     for (int i : {1, 3, 4}) {
       if (!c.has_input(i) || !c.in(i).shape.fully_known()) continue;
       const int64_t count = product(c.in(i).shape.concrete());
-      if (count != channels && !(i == 1 && count == 1))
+      if (count != channels && count != 1)
         node_error(n, "input {} has {} values for {} channels", i, count, channels);
     }
   }
