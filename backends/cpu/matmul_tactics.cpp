@@ -14,9 +14,14 @@
 namespace nnc::cpu {
 namespace {
 
+// f32 of known shape, at least `min_rank` dims, and no empty dim: an empty product is the
+// reference kernel's (a batched one divided by m·k = 0; found by tests/fuzz).
 bool known_f32(const Graph& graph, ValueId v, int min_rank) {
   const TensorType& t = graph.type(v);
-  return t.dtype == DType::F32 && t.shape.fully_known() && t.rank() >= min_rank;
+  if (t.dtype != DType::F32 || !t.shape.fully_known() || t.rank() < min_rank) return false;
+  for (int64_t d : t.shape.concrete())
+    if (d == 0) return false;
+  return true;
 }
 
 // ---- matmul.packed-gemm ---------------------------------------------------------------------
@@ -47,7 +52,7 @@ class PackedMatMulKernel final : public NodeKernel {
 };
 
 std::string packed_matmul_rejects(const Graph& graph, const Node& node) {
-  if (!known_f32(graph, node.inputs[0], 2) || !known_f32(graph, node.inputs[1], 2)) return "not f32 with rank >= 2";
+  if (!known_f32(graph, node.inputs[0], 2) || !known_f32(graph, node.inputs[1], 2)) return "not f32 with rank >= 2 and no empty dim";
   const Tensor* b = constant_input(graph, node, 1);
   if (!b || b->rank() != 2) return "B is not a constant matrix";
   if (node.has_input(2) && !constant_input(graph, node, 2)) return "bias is not constant";
@@ -90,7 +95,7 @@ class BatchedMatMulKernel final : public NodeKernel {
 };
 
 std::string batched_matmul_rejects(const Graph& graph, const Node& node) {
-  if (!known_f32(graph, node.inputs[0], 2) || !known_f32(graph, node.inputs[1], 2)) return "not f32 with rank >= 2";
+  if (!known_f32(graph, node.inputs[0], 2) || !known_f32(graph, node.inputs[1], 2)) return "not f32 with rank >= 2 and no empty dim";
   const Dims a = graph.type(node.inputs[0]).shape.concrete(), b = graph.type(node.inputs[1]).shape.concrete();
   if (a.size() != b.size() || !std::equal(a.begin(), a.end() - 2, b.begin())) return "batch dims differ (broadcast)";
   return "";
