@@ -170,8 +170,9 @@ void reference_qlayernorm(KernelContext& k) {
       const __int128 deviation = (__int128(channels) * centred[size_t(c)] - sum) * (__int128(1) << k);  // C·(x̂ − μ)·2^k
       const __int128 normalized = root > 0 ? divide_rounded(deviation * gain[size_t(c)], root) : 0;
       const __int128 fixed = normalized + offset[size_t(c)];
-      const int64_t value = int64_t(divide_rounded(fixed, __int128(1) << kFraction)) + y_zero;
-      store_byte(y, r * channels + c, saturate_byte(value, y.dtype()));
+      // Saturated in 128 bits first: a near-constant row (root 1) with a large γ overflows int64.
+      const __int128 steps = std::clamp<__int128>(divide_rounded(fixed, __int128(1) << kFraction), -(__int128(1) << 40), __int128(1) << 40);
+      store_byte(y, r * channels + c, saturate_byte(int64_t(steps) + y_zero, y.dtype()));
     }
   }
 }
