@@ -51,6 +51,9 @@ void panel(int64_t rows, int64_t k0, int64_t k1, int64_t j0, int64_t j1, const f
 
 void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
            int64_t ldc, bool accumulate) {
+  // An empty C may come with a null pointer, which memset may not be given even for 0 bytes
+  // (found by tests/fuzz: a ConvTranspose with an empty input).
+  if (M <= 0 || N <= 0) return;
   if (!accumulate)
     for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, size_t(N) * sizeof(float));
   for (int64_t j0 = 0; j0 < N; j0 += kNc) {
