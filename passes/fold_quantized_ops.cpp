@@ -223,7 +223,7 @@ std::string fold_matmul(Graph& g, const Uses& uses, int index, std::vector<bool>
   const Node* b_dq = uses.producer_of(g, matmul.inputs[1]);
   std::optional<Quantization> b = b_dq ? quantization_of(g, *b_dq) : std::nullopt;
   if (!b || b_dq->op != OpKind::DequantizeLinear) return "B is not read through a DequantizeLinear";
-  const TensorType& b_type = g.type(b->q);
+  const TensorType b_type = g.type(b->q);  // a copy: constants are added below
   if (!b_type.shape.fully_known() || b_type.rank() < 1) return "B's shape is not known";
   const int64_t columns = b_type.shape.dims.back().value;
   if (!b->per_tensor()) {

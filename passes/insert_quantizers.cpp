@@ -370,7 +370,7 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
     if (auto it = dequantized.find(x); it != dequantized.end()) return it->second;
     const QuantParams& p = params.at(base);
     const auto [scale, zero] = scale_zero(base, p);
-    const TensorType& t = g.type(x);
+    const TensorType t = g.type(x);  // a copy: adding values below may move the graph's values
     const ValueId q = g.add_value(g.unique_value_name(base + ".q"), TensorType{qtype, t.shape});
     const ValueId dq = g.add_value(g.unique_value_name(base + ".dq"), t);
     g.add_node(OpKind::QuantizeLinear, g.unique_node_name(base + ".quantize"), {x, scale, zero}, {q}).sources = {origin};
