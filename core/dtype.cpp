@@ -41,6 +41,7 @@ bool is_float(DType t) {
   return t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::F64;
 }
 bool is_integer(DType t) { return !is_float(t) && t != DType::Bool; }
+bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
 bool is_signed(DType t) {
   return is_float(t) || t == DType::I8 || t == DType::I16 || t == DType::I32 || t == DType::I64;
 }

@@ -39,6 +39,7 @@ std::optional<DType> parse_dtype(std::string_view name);
 size_t dtype_size(DType t);
 bool is_float(DType t);    // f32, f16, bf16, f64
 bool is_integer(DType t);  // signed and unsigned integers, not bool
+bool is_8bit(DType t);     // u8 or i8: the quantized types
 bool is_signed(DType t);
 // The dtype of an ONNX TensorProto.DataType code (1 FLOAT, 2 UINT8, ... 16 BFLOAT16), as Cast's
 // `to`, EyeLike's `dtype` and the importer use them; nullopt for codes nnc has no dtype for

@@ -23,6 +23,10 @@ struct Accumulated {
   double sqnr_db() const { return err_sq > 0 ? 10 * std::log10(ref_sq / err_sq) : 200.0; }
 };
 
+// QLinearConv and QLinearMatMul: the integer products (y_scale, y_zero at inputs 6, 7) whose own
+// SQNR loss the report measures and that mixed precision can move back to f32.
+bool is_integer_product(OpKind op) { return op == OpKind::QLinearConv || op == OpKind::QLinearMatMul; }
+
 }  // namespace
 
 std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector<Batch>& batches,
@@ -36,8 +40,9 @@ std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector
   const bool histograms = c.method != CalibrationMethod::MinMax && c.method != CalibrationMethod::Ema;
   // PTF needs each LayerNorm input's range per channel (the last axis).
   std::set<std::string> layernorm_inputs;
-  for (const Node& n : g.nodes)
-    if (n.op == OpKind::LayerNormalization) layernorm_inputs.insert(g.value(n.inputs[0]).name);
+  if (options.layernorm == QuantizationTable::LayerNorm::PowerOfTwoFactor)
+    for (const Node& n : g.nodes)
+      if (n.op == OpKind::LayerNormalization) layernorm_inputs.insert(g.value(n.inputs[0]).name);
   std::map<std::string, QuantizationTable::ChannelRanges> channel_ranges;
   Session session(f32);
   for (int sweep = 0; sweep < (histograms ? 2 : 1); ++sweep) {
@@ -96,10 +101,8 @@ std::shared_ptr<QuantizationTable> calibrate(const Model& f32, const std::vector
   if (c.method == CalibrationMethod::Percentile) table->how += fmt::format(":{}", c.percentile);
   if (c.symmetric) table->how += ",s8";
   if (c.power_of_two) table->how += ",pow2";
-  if (options.layernorm == QuantizationTable::LayerNorm::Int8) table->how += ",layernorm-int8";
-  if (options.layernorm == QuantizationTable::LayerNorm::PowerOfTwoFactor) table->how += ",layernorm-ptf";
-  if (options.softmax == QuantizationTable::Softmax::Int8) table->how += ",softmax-int8";
-  if (options.softmax == QuantizationTable::Softmax::Log2) table->how += ",softmax-log2";
+  if (options.layernorm != QuantizationTable::LayerNorm::Float) table->how += fmt::format(",layernorm-{}", layernorm_mode_name(options.layernorm));
+  if (options.softmax != QuantizationTable::Softmax::Float) table->how += fmt::format(",softmax-{}", softmax_mode_name(options.softmax));
   table->how += fmt::format(",{}-inputs", batches.size());
   Sha256 digest;  // what the ranges were learned from: a plan records it
   for (const Batch& batch : batches)
@@ -133,8 +136,7 @@ BudgetedModel quantize_within_budget(const std::filesystem::path& path, LoadOpti
     for (const LayerError* l : convs) quantized.push_back(l->node);
     // Then the rest (their input not measured, e.g. next to a Conv already kept in f32), by SQNR.
     for (const Node& n : int8.graph().nodes)
-      if ((n.op == OpKind::QLinearConv || n.op == OpKind::QLinearMatMul) &&
-          std::find(quantized.begin(), quantized.end(), n.name) == quantized.end())
+      if (is_integer_product(n.op) && std::find(quantized.begin(), quantized.end(), n.name) == quantized.end())
         quantized.push_back(n.name);
     if (log)
       log(fmt::format("round {}: {} Conv/MatMul in INT8, {} kept in f32, worst output rel L2 {:.4g} (budget {:.4g})", round,
@@ -158,7 +160,7 @@ std::optional<QuantParams> quantization_of_value(const Graph& g, ValueId v) {
     if (p < 0) return std::nullopt;
     const Node& n = g.nodes[size_t(p)];
     int scale = -1, zero = -1;
-    if (n.op == OpKind::QLinearConv || n.op == OpKind::QLinearMatMul) scale = 6, zero = 7;
+    if (is_integer_product(n.op)) scale = 6, zero = 7;
     else if (n.op == OpKind::QuantizeLinear) scale = 1, zero = 2;
     else if (n.op == OpKind::QLayerNorm) scale = 5, zero = 6;
     else if (n.op == OpKind::QSoftmax && n.has_input(3)) scale = 3, zero = 4;
@@ -236,7 +238,7 @@ QuantizationReport quantization_report(const Model& f32, const Model& int8, cons
     const Pair& p = pairs.at(name);
     LayerError l{p.node, p.f32_name, acc.sqnr_db(), acc.rel_l2(), acc.cosine()};
     const int producer = producers[size_t(q.find(name))];
-    if (producer >= 0 && (q.nodes[size_t(producer)].op == OpKind::QLinearConv || q.nodes[size_t(producer)].op == OpKind::QLinearMatMul)) {
+    if (producer >= 0 && is_integer_product(q.nodes[size_t(producer)].op)) {
       const auto input = layer_error.find(q.value(q.nodes[size_t(producer)].inputs[0]).name);
       if (input != layer_error.end()) l.sqnr_drop_db = input->second.sqnr_db() - l.sqnr_db;
     }

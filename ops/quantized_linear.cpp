@@ -21,8 +21,6 @@
 namespace nnc {
 namespace {
 
-bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
-
 // ---- shapes --------------------------------------------------------------------------------
 
 std::vector<TensorType> conv_like_shape(InferContext& c, int x_input, int w_input, DType out) {
@@ -246,7 +244,7 @@ void requantize(const std::vector<int64_t>& acc, double x_scale, const Tensor& w
   for (int64_t c = 0; c < w_scale.numel(); ++c) scales.push_back(x_scale * w_scale.get_double(c));
   for (size_t i = 0; i < acc.size(); ++i) {
     const int64_t ch = scales.size() == 1 ? 0 : (int64_t(i) / inner) % int64_t(scales.size());
-    const double q = std::clamp(std::nearbyint(double(acc[i]) * scales[size_t(ch)] / ys) + yz, low, high);
+    const double q = requantize_linear(double(acc[i]), scales[size_t(ch)], ys, yz, low, high);
     if (y.dtype() == DType::U8) y.data<uint8_t>()[i] = uint8_t(q);
     else y.data<int8_t>()[i] = int8_t(q);
   }

@@ -33,8 +33,6 @@
 namespace nnc {
 namespace {
 
-bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
-
 int32_t saturate_byte(int64_t v, DType type) {
   return type == DType::U8 ? int32_t(std::clamp<int64_t>(v, 0, 255)) : int32_t(std::clamp<int64_t>(v, -128, 127));
 }

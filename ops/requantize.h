@@ -16,6 +16,8 @@
 // this one decoder, so they compute bit-identical results.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -59,5 +61,13 @@ struct Requantizer {
   // residual value (ignored without one).
   int32_t apply(int32_t acc, int64_t m, int32_t residual) const;
 };
+
+// QLinearMatMul's requantization (ONNX's, without nnc's epilogue): in double, as ONNX Runtime's
+// reference does, `scale` being a_scale · b_scale[n]: saturate(round_half_even(acc · scale /
+// y_scale) + y_zero) into [low, high]. The reference kernel and the CPU MatMul tactics all call
+// this, so they give the same bytes.
+inline double requantize_linear(double acc, double scale, double y_scale, double y_zero, double low, double high) {
+  return std::clamp(std::nearbyint(acc * scale / y_scale) + y_zero, low, high);
+}
 
 }  // namespace nnc

@@ -36,8 +36,6 @@
 namespace nnc {
 namespace {
 
-bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
-
 // A Quantize/DequantizeLinear's parameters, when they are constants.
 struct Quantization {
   ValueId q = kNoValue;        // the 8-bit side (DQ's input, Q's output)
@@ -141,6 +139,25 @@ std::optional<std::vector<double>> float_bias(const Graph& g, const Uses& uses, 
   return std::nullopt;
 }
 
+// The f32 bias (empty: none, zeros) as int32 at scale x_scale · w_scales[c], one value per output
+// channel or column; `bias` holds one value per channel or one for all. nullopt, and `why`, when
+// a value has no int32 form.
+std::optional<Tensor> integer_bias(const std::vector<double>& bias, double x_scale, const std::vector<double>& w_scales,
+                                   std::string& why) {
+  Tensor out(DType::I32, Dims{int64_t(w_scales.size())});
+  for (size_t c = 0; c < w_scales.size(); ++c) {
+    const double unit = double(float(x_scale)) * double(float(w_scales[c]));
+    const double b = bias.empty() ? 0.0 : bias[bias.size() == 1 ? 0 : c];
+    // A NaN or infinite bias (or scale) has no int32 form; the op stays in float (found by tests/fuzz).
+    if (!std::isfinite(b) || !std::isfinite(unit)) {
+      why = fmt::format("its bias or scale for channel {} is not finite", c);
+      return std::nullopt;
+    }
+    out.data<int32_t>()[c] = unit > 0 ? int32_t(std::clamp(std::nearbyint(b / unit), -2147483647.0, 2147483647.0)) : 0;
+  }
+  return out;
+}
+
 // Conv between DequantizeLinears and a QuantizeLinear -> QLinearConv. Returns why not, or "".
 std::string fold_conv(Graph& g, const Uses& uses, int index, std::vector<bool>& erase, PassReport& report) {
   const Node conv = g.nodes[size_t(index)];
@@ -164,19 +181,12 @@ std::string fold_conv(Graph& g, const Uses& uses, int index, std::vector<bool>& 
   if (!w) return why;
   const std::optional<Quantization> y = quantization_of(g, *quantizer);
 
-  const double x_scale = x->scale_data->get_double(0);
-  Tensor bias_i32(DType::I32, Dims{int64_t(w->scales.size())});
-  for (size_t m = 0; m < w->scales.size(); ++m) {
-    const double unit = double(float(x_scale)) * double(float(w->scales[m]));
-    const double b = bias->empty() ? 0.0 : (*bias)[m];
-    // A NaN or infinite bias (or scale) has no int32 form; the Conv stays in float (found by tests/fuzz).
-    if (!std::isfinite(b) || !std::isfinite(unit)) return fmt::format("its bias or scale for channel {} is not finite", m);
-    bias_i32.data<int32_t>()[m] = unit > 0 ? int32_t(std::clamp(std::nearbyint(b / unit), -2147483647.0, 2147483647.0)) : 0;
-  }
+  std::optional<Tensor> bias_i32 = integer_bias(*bias, x->scale_data->get_double(0), w->scales, why);
+  if (!bias_i32) return why;
   const std::string base = g.value(conv.outputs[0]).name;
   const ValueId x_zero = x->zero != kNoValue ? x->zero : zero_const(g, base + ".x_zero", DType::U8, Dims{});
   const ValueId y_zero = y->zero != kNoValue ? y->zero : zero_const(g, base + ".y_zero", DType::U8, Dims{});
-  const ValueId b = g.add_const(g.unique_value_name(base + ".bias_i32"), std::move(bias_i32));
+  const ValueId b = g.add_const(g.unique_value_name(base + ".bias_i32"), std::move(*bias_i32));
   std::vector<ValueId> inputs = {x->q, x->scale, x_zero, w->q, w->scale, w->zero, y->scale, y_zero, b};
   if (residual) {
     inputs.push_back(residual->q);
@@ -205,21 +215,11 @@ std::string fold_matmul(Graph& g, const Uses& uses, int index, std::vector<bool>
   const Node matmul = g.nodes[size_t(index)];
   if (g.type(matmul.inputs[0]).dtype != DType::F32) return "not f32";
   if (matmul.has_attr("act")) return fmt::format("activation {} has no integer epilogue here", attr_string(matmul, "act"));
-  std::optional<Quantization> a = dequantized_input(g, uses, matmul.inputs[0]);
+  const std::optional<Quantization> a = dequantized_input(g, uses, matmul.inputs[0]);
   // Or log2 codes (QSoftmax's log2 output): A = 2^−code, the sum a sum of shifts of B.
   const Node* a_producer = uses.producer_of(g, matmul.inputs[0]);
   const bool a_log2 = !a && a_producer && a_producer->op == OpKind::Log2Dequantize && !matmul.has_input(2);
-  if (a_log2) {
-    Quantization codes;
-    codes.q = a_producer->inputs[0];
-    const std::string name = g.value(codes.q).name;
-    codes.scale = g.add_const(g.unique_value_name(name + ".unit"), Tensor::from_vector(Dims{}, std::vector<float>{1.0f}));
-    codes.zero = zero_const(g, name + ".zero", DType::U8, Dims{});
-    codes.scale_data = g.const_data(codes.scale);
-    codes.zero_data = g.const_data(codes.zero);
-    a = codes;
-  }
-  if (!a) return "A is not read through a per-tensor DequantizeLinear or a Log2Dequantize";
+  if (!a && !a_log2) return "A is not read through a per-tensor DequantizeLinear or a Log2Dequantize";
   const Node* b_dq = uses.producer_of(g, matmul.inputs[1]);
   std::optional<Quantization> b = b_dq ? quantization_of(g, *b_dq) : std::nullopt;
   if (!b || b_dq->op != OpKind::DequantizeLinear) return "B is not read through a DequantizeLinear";
@@ -235,24 +235,30 @@ std::string fold_matmul(Graph& g, const Uses& uses, int index, std::vector<bool>
   const std::optional<std::vector<double>> bias = float_bias(g, uses, matmul);
   if (!bias) return "its bias is not a constant";
   if (!bias->empty() && int64_t(bias->size()) != columns && bias->size() != 1) return "its bias is not one value per column";
+  std::optional<Tensor> bias_i32;
+  if (!bias->empty()) {
+    std::vector<double> b_scales;
+    for (int64_t n = 0; n < columns; ++n) b_scales.push_back(b->scale_data->get_double(b->per_tensor() ? 0 : n));
+    std::string why;
+    bias_i32 = integer_bias(*bias, a->scale_data->get_double(0), b_scales, why);  // (a log2 A has no bias)
+    if (!bias_i32) return why;
+  }
   const std::optional<Quantization> y = quantization_of(g, *quantizer);
 
   const std::string base = g.value(matmul.outputs[0]).name;
-  const double a_scale = a->scale_data->get_double(0);
-  const ValueId a_zero = a->zero != kNoValue ? a->zero : zero_const(g, base + ".a_zero", DType::U8, Dims{});
+  std::vector<ValueId> inputs;
+  if (a_log2) {  // the codes, at scale 1 (their meaning is the attribute's)
+    const ValueId codes = a_producer->inputs[0];
+    const std::string name = g.value(codes).name;
+    inputs = {codes, g.add_const(g.unique_value_name(name + ".unit"), Tensor::from_vector(Dims{}, std::vector<float>{1.0f})),
+              zero_const(g, name + ".zero", DType::U8, Dims{})};
+  } else {
+    inputs = {a->q, a->scale, a->zero != kNoValue ? a->zero : zero_const(g, base + ".a_zero", DType::U8, Dims{})};
+  }
   const ValueId b_zero = b->zero != kNoValue ? b->zero : zero_const(g, base + ".b_zero", b_type.dtype, b->scale_data->dims());
   const ValueId y_zero = y->zero != kNoValue ? y->zero : zero_const(g, base + ".y_zero", DType::U8, Dims{});
-  std::vector<ValueId> inputs = {a->q, a->scale, a_zero, b->q, b->scale, b_zero, y->scale, y_zero};
-  if (!bias->empty()) {
-    Tensor bias_i32(DType::I32, Dims{columns});
-    for (int64_t n = 0; n < columns; ++n) {
-      const double unit = double(float(a_scale)) * double(float(b->scale_data->get_double(b->per_tensor() ? 0 : n)));
-      const double v = (*bias)[bias->size() == 1 ? 0 : size_t(n)];
-      if (!std::isfinite(v) || !std::isfinite(unit)) return fmt::format("its bias or scale for column {} is not finite", n);
-      bias_i32.data<int32_t>()[n] = unit > 0 ? int32_t(std::clamp(std::nearbyint(v / unit), -2147483647.0, 2147483647.0)) : 0;
-    }
-    inputs.push_back(g.add_const(g.unique_value_name(base + ".bias_i32"), std::move(bias_i32)));
-  }
+  inputs.insert(inputs.end(), {b->q, b->scale, b_zero, y->scale, y_zero});
+  if (bias_i32) inputs.push_back(g.add_const(g.unique_value_name(base + ".bias_i32"), std::move(*bias_i32)));
   Node q;
   q.op = OpKind::QLinearMatMul;
   q.name = matmul.name;
@@ -340,18 +346,17 @@ PassReport fold_quantized_ops(Graph& g) {
   const int integer_ops = report.rewrites();
   int evaluated = 0;
   // A DequantizeLinear of constant weights left for an op that stays f32 (a MatMul with a fused
-  // Gelu, a Conv kept in f32 by request is not one: its weights were never quantized) is the
-  // same f32 tensor every run: evaluate it once.
+  // Gelu; a Conv kept in f32 by request is not one: its weights were never quantized) is the
+  // same f32 tensor every run: evaluate it once. (A folded op reads the 8-bit weights instead.)
+  const Uses after(g);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     if (erase[i] || n.op != OpKind::DequantizeLinear || g.is_output(n.outputs[0])) continue;
+    const std::vector<int>& readers = after.consumers[size_t(n.outputs[0])];
+    if (std::none_of(readers.begin(), readers.end(), [&](int j) { return !erase[size_t(j)]; })) continue;
     std::vector<const Tensor*> inputs;
     for (ValueId v : n.inputs) inputs.push_back(v == kNoValue ? nullptr : g.const_data(v));
     if (std::any_of(n.inputs.begin(), n.inputs.end(), [&](ValueId v) { return v != kNoValue && !g.const_data(v); })) continue;
-    bool read = false;  // by a node that stays (a folded op reads the 8-bit weights instead)
-    for (size_t j = 0; j < g.nodes.size() && !read; ++j)
-      read = !erase[j] && std::find(g.nodes[j].inputs.begin(), g.nodes[j].inputs.end(), n.outputs[0]) != g.nodes[j].inputs.end();
-    if (!read) continue;
     std::vector<Tensor> values = run_node(n, inputs, g.opset);
     const ValueId folded = g.add_const(g.unique_value_name(g.value(n.outputs[0]).name), std::move(values[0]));
     g.replace_uses(n.outputs[0], folded);

@@ -270,6 +270,33 @@ void correct_bias(Graph& g, Node& conv, const Tensor& weight, const QuantizedWei
 
 }  // namespace
 
+namespace {
+constexpr std::pair<QuantizationTable::LayerNorm, std::string_view> kLayerNormModes[] = {
+    {QuantizationTable::LayerNorm::Float, "f32"},
+    {QuantizationTable::LayerNorm::Int8, "int8"},
+    {QuantizationTable::LayerNorm::PowerOfTwoFactor, "ptf"}};
+constexpr std::pair<QuantizationTable::Softmax, std::string_view> kSoftmaxModes[] = {
+    {QuantizationTable::Softmax::Float, "f32"}, {QuantizationTable::Softmax::Int8, "int8"}, {QuantizationTable::Softmax::Log2, "log2"}};
+
+template <typename Mode, size_t N>
+std::string_view mode_name(const std::pair<Mode, std::string_view> (&modes)[N], Mode mode) {
+  for (const auto& [m, name] : modes)
+    if (m == mode) return name;
+  return "?";
+}
+template <typename Mode, size_t N>
+std::optional<Mode> parse_mode(const std::pair<Mode, std::string_view> (&modes)[N], std::string_view text) {
+  for (const auto& [m, name] : modes)
+    if (name == text) return m;
+  return std::nullopt;
+}
+}  // namespace
+
+std::string_view layernorm_mode_name(QuantizationTable::LayerNorm mode) { return mode_name(kLayerNormModes, mode); }
+std::optional<QuantizationTable::LayerNorm> parse_layernorm_mode(std::string_view name) { return parse_mode(kLayerNormModes, name); }
+std::string_view softmax_mode_name(QuantizationTable::Softmax mode) { return mode_name(kSoftmaxModes, mode); }
+std::optional<QuantizationTable::Softmax> parse_softmax_mode(std::string_view name) { return parse_mode(kSoftmaxModes, name); }
+
 QuantizedWeight quantize_weight_per_column(const Tensor& matrix) {
   const int64_t rows = matrix.dims()[0], columns = matrix.dims()[1];
   QuantizedWeight q{Tensor(DType::I8, matrix.dims()), Tensor(DType::F32, Dims{columns})};
@@ -354,7 +381,8 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
   g.nodes.clear();
   size_t current = 0;  // the node being rewritten: readers after it are redirected
   std::map<ValueId, ValueId> dequantized;  // f32 value -> its Q/DQ round trip
-  std::set<ValueId> round_trips;            // the DQ outputs made here
+  // The dequantized outputs made here -> their {bytes, scale, zero} (empty for log2 codes).
+  std::map<ValueId, std::vector<ValueId>> quantized_form;
   // Every later reader of `from` reads `to` instead, as in a QDQ model: then a MaxPool or
   // Concat between quantized ops reads only DequantizeLinears and the fold pass can run it on
   // bytes.
@@ -366,7 +394,7 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
   // Emits x -> Q -> DQ (once per value) and returns the DQ output. `base` is x's name in the
   // calibrated graph (the table's key), taken by value: adding values may move the names.
   auto round_trip = [&](ValueId x, const std::string base, const std::string& origin) {
-    if (round_trips.count(x)) return x;  // already a round trip (the output of a quantized op)
+    if (quantized_form.count(x)) return x;  // already dequantized (the output of a quantized op)
     if (auto it = dequantized.find(x); it != dequantized.end()) return it->second;
     const QuantParams& p = params.at(base);
     const auto [scale, zero] = scale_zero(base, p);
@@ -376,7 +404,7 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
     g.add_node(OpKind::QuantizeLinear, g.unique_node_name(base + ".quantize"), {x, scale, zero}, {q}).sources = {origin};
     g.add_node(OpKind::DequantizeLinear, g.unique_node_name(base + ".dequantize"), {q, scale, zero}, {dq}).sources = {origin};
     dequantized[x] = dq;
-    round_trips.insert(dq);
+    quantized_form[dq] = {q, scale, zero};
     redirect_readers(x, dq);
     return dq;
   };
@@ -390,15 +418,6 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
     for (ValueId& out : g.outputs)
       if (out == y) out = result;
     if (is_output) g.rename_value(result, y_name);
-  };
-  auto quantize_output = [&](ValueId y, const std::string& origin) {
-    const std::string y_name = g.value(y).name;
-    const bool is_output = g.is_output(y);
-    if (is_output) g.rename_value(y, g.unique_value_name(y_name + ".f32"));
-    const ValueId dq = round_trip(y, y_name, origin);
-    for (ValueId& out : g.outputs)
-      if (out == y) out = dq;
-    if (is_output) g.rename_value(dq, y_name);
   };
   // A constant weight in s8 (per output channel, or per column of a MatMul's B), dequantized
   // for the f32 op (the fold pass reads the s8).
@@ -422,7 +441,7 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
     if (!quantize[current]) {
       // A MaxPool, Resize or value-moving op of a round trip gets one too (each output), so
       // that it can run on bytes.
-      bool on_bytes = keeps_quantization(n) && round_trips.count(n.inputs[0]);
+      bool on_bytes = keeps_quantization(n) && quantized_form.count(n.inputs[0]);
       for (ValueId out : n.outputs)
         on_bytes = on_bytes && out != kNoValue && params.count(g.value(out).name) && !g.is_output(out);
       const std::vector<ValueId> outs = n.outputs;
@@ -461,7 +480,7 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
       report.rewrote(q, "integer LayerNorm, input {}", ptf ? "with power-of-two channel factors" : "per tensor");
       const ValueId dq = g.add_value(g.unique_value_name(y_name + ".dq"), g.type(y));
       g.add_node(OpKind::DequantizeLinear, g.unique_node_name(y_name + ".dequantize"), {yq, y_scale, y_zero}, {dq}).sources = {origin};
-      round_trips.insert(dq);
+      quantized_form[dq] = {yq, y_scale, y_zero};
       replace_output(y, dq);
       ++counts[2];
       continue;
@@ -470,18 +489,16 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
       // Integer Softmax: Q(x) -> QSoftmax -> DQ (uniform bytes) or Log2Dequantize (log2 codes).
       const ValueId x = n.inputs[0], y = n.outputs[0];
       const std::string y_name = g.value(y).name;
-      const ValueId x_dq = round_trip(x, g.value(x).name, origin);
-      // The bytes, scale and zero point are those the round trip's DequantizeLinear reads.
-      const auto dequantizer = std::find_if(g.nodes.rbegin(), g.nodes.rend(), [&](const Node& m) {
-        return m.op == OpKind::DequantizeLinear && m.outputs[0] == x_dq;
-      });
-      if (dequantizer == g.nodes.rend()) {  // x is an integer op's Log2Dequantize: stay f32
+      // The bytes, scale and zero point of x's round trip (none when x is an integer op's
+      // Log2Dequantize: then the Softmax stays f32).
+      const std::vector<ValueId> form = quantized_form.at(round_trip(x, g.value(x).name, origin));
+      if (form.empty()) {
         report.refused(n, "its input is not a per-tensor 8-bit value");
         g.nodes.push_back(std::move(n));
         continue;
       }
       const bool log2 = table.softmax == QuantizationTable::Softmax::Log2;
-      std::vector<ValueId> inputs = dequantizer->inputs;
+      std::vector<ValueId> inputs = form;
       std::vector<Attribute> attrs = {Attribute{"axis", int64_t{-1}}, Attribute{"output", std::string(log2 ? "log2" : "uniform")}};
       DType code_type = DType::U8;
       std::pair<ValueId, ValueId> y_scale_zero{kNoValue, kNoValue};
@@ -498,13 +515,14 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
       q.sources = n.sources;
       report.rewrote(q, "integer Softmax, {}", log2 ? "4-bit log2 output (log-int-softmax)" : "uniform 8-bit output");
       const ValueId dq = g.add_value(g.unique_value_name(y_name + ".dq"), g.type(y));
-      if (log2)
+      if (log2) {
         g.add_node(OpKind::Log2Dequantize, g.unique_node_name(y_name + ".dequantize"), {yq}, {dq}).sources = {origin};
-      else
+      } else {
         g.add_node(OpKind::DequantizeLinear, g.unique_node_name(y_name + ".dequantize"), {yq, y_scale_zero.first, y_scale_zero.second},
                    {dq})
             .sources = {origin};
-      round_trips.insert(dq);
+      }
+      quantized_form[dq] = log2 ? std::vector<ValueId>{} : std::vector<ValueId>{yq, y_scale_zero.first, y_scale_zero.second};
       replace_output(y, dq);
       ++counts[3];
       continue;
@@ -517,7 +535,7 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
       report.rewrote(n, "inputs and output quantized");
       const ValueId y = n.outputs[0];
       g.nodes.push_back(std::move(n));
-      quantize_output(y, origin);
+      replace_output(y, round_trip(y, g.value(y).name, origin));
       ++counts[1];
       continue;
     }
@@ -538,7 +556,7 @@ PassReport insert_quantizers(Graph& g, const QuantizationTable& table) {
     const ValueId y = n.outputs[0];
     report.rewrote(n, "input, weights and output quantized ({} -> {})", g.value(n.inputs[0]).name, g.value(y).name);
     g.nodes.push_back(std::move(n));
-    quantize_output(y, origin);
+    replace_output(y, round_trip(y, g.value(y).name, origin));
     ++counts[0];
   }
   std::vector<std::string> parts;

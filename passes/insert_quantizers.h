@@ -2,8 +2,10 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "passes/calibration.h"
 #include "passes/pass_report.h"
@@ -36,6 +38,12 @@ struct QuantizationTable {
   };
   std::map<std::string, ChannelRanges> channel_ranges;  // of every LayerNormalization's input
 };
+
+// The modes by their command-line names: f32, int8, ptf (LayerNorm); f32, int8, log2 (Softmax).
+std::string_view layernorm_mode_name(QuantizationTable::LayerNorm mode);
+std::optional<QuantizationTable::LayerNorm> parse_layernorm_mode(std::string_view name);
+std::string_view softmax_mode_name(QuantizationTable::Softmax mode);
+std::optional<QuantizationTable::Softmax> parse_softmax_mode(std::string_view name);
 
 PassReport insert_quantizers(Graph& g, const QuantizationTable& table);
 

@@ -26,6 +26,19 @@ inline Tensor random_bytes(DType t, const Dims& dims, std::mt19937& rng) {
   return out;
 }
 
+// Scalars for a quantized op's scale (f32) and zero point (u8 or i8) inputs.
+inline Tensor scalar_f32(float v) {
+  Tensor t(DType::F32, Dims{});
+  t.data<float>()[0] = v;
+  return t;
+}
+inline Tensor scalar_byte(DType type, int v) {
+  Tensor t(type, Dims{});
+  if (type == DType::U8) t.data<uint8_t>()[0] = uint8_t(v);
+  else t.data<int8_t>()[0] = int8_t(v);
+  return t;
+}
+
 // Parses IR text and infers every type (hand-written text may leave types to inference).
 inline Graph parse_typed(const std::string& text) {
   Graph g = parse_ir(text);

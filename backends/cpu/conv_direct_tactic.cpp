@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/row_math.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
 #include "ops/epilogue.h"
@@ -26,8 +27,6 @@ __attribute__((target_clones("avx512f", "avx2", "default")))
 void multiply_add_strided(float* __restrict out, const float* __restrict in, int64_t stride, float w, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] += w * in[i * stride];
 }
-
-int64_t ceil_div_nonneg(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
 
 class DirectRowsKernel final : public NodeKernel {
  public:
@@ -66,8 +65,7 @@ class DirectRowsKernel final : public NodeKernel {
             for (int64_t kw = 0; kw < kw_size; ++kw) {
               // Output column ow reads input column ow·sw + offset; [lo, hi) stay inside the row.
               const int64_t offset = kw * g.dilation[1] - g.pad_begin[1];
-              const int64_t lo = std::min(out_w, ceil_div_nonneg(-offset, sw));
-              const int64_t hi = std::clamp<int64_t>(ceil_div_nonneg(width - offset, sw), lo, out_w);
+              const auto [lo, hi] = columns_inside(offset, sw, width, out_w);
               if (sw == 1) {
                 multiply_add(out + lo, in + lo + offset, w[kw], hi - lo);
               } else {

@@ -14,26 +14,17 @@
 #include "backends/cpu/row_math.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
-#include "ops/requantize.h"
 #include "ops/window_geometry.h"
 
 namespace nnc::cpu {
 namespace {
-
-int64_t ceil_div_nonneg(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
 
 class QConvRowsKernel final : public NodeKernel {
  public:
   QConvRowsKernel(const Graph& graph, const Node& node)
       : w_dims_(constant_input(graph, node, 3)->dims()),
         group_(attr_int(node, "group")),
-        requantizer_(Requantizer::of(node, float(constant_input(graph, node, 1)->get_double(0)), *constant_input(graph, node, 4),
-                                     float(constant_input(graph, node, 6)->get_double(0)),
-                                     int32_t(constant_input(graph, node, 7)->get_int(0)), graph.type(node.outputs[0]).dtype,
-                                     node.has_input(10) ? constant_input(graph, node, 10) : nullptr,
-                                     node.has_input(11) ? constant_input(graph, node, 11) : nullptr)),
-        rows_(requantizer_, graph.type(node.outputs[0]).dtype == DType::I8,
-              node.has_input(9) && graph.type(node.inputs[9]).dtype == DType::I8),
+        rows_(RowRequantizer::of_qconv(graph, node)),
         x_zero_(int32_t(constant_input(graph, node, 2)->get_int(0))) {
     const Tensor& w = *constant_input(graph, node, 3);
     weight_.assign(w.data<int8_t>(), w.data<int8_t>() + w.numel());
@@ -75,8 +66,7 @@ class QConvRowsKernel final : public NodeKernel {
             for (int64_t kw = 0; kw < kw_size; ++kw) {
               // Output column ow reads input column ow·sw + offset; [lo, hi) stay inside the row.
               const int64_t offset = kw * g.dilation[1] - g.pad_begin[1];
-              const int64_t lo = std::min(out_w, ceil_div_nonneg(-offset, sw));
-              const int64_t hi = std::clamp<int64_t>(ceil_div_nonneg(width - offset, sw), lo, out_w);
+              const auto [lo, hi] = columns_inside(offset, sw, width, out_w);
               if (sw == 1) multiply_add_i16(acc.data() + lo, in + lo + offset, w[kw], hi - lo);
               else multiply_add_i16_strided(acc.data() + lo, in + lo * sw + offset, sw, w[kw], hi - lo);
             }
@@ -91,7 +81,6 @@ class QConvRowsKernel final : public NodeKernel {
   std::vector<int32_t> bias_;
   Dims w_dims_;
   int64_t group_;
-  Requantizer requantizer_;
   RowRequantizer rows_;
   int32_t x_zero_;
 };

@@ -185,12 +185,7 @@ class QConvKernel final : public NodeKernel {
       const int64_t folded = (bias ? bias->get_int(m) : 0) - int64_t(x_zero) * weights_.row_sums[size_t(m)];
       bias_.push_back(int32_t(std::clamp<int64_t>(folded, INT32_MIN, INT32_MAX)));
     }
-    const DType y = graph.type(node.outputs[0]).dtype;
-    requantizer_ = Requantizer::of(node, float(constant_input(graph, node, 1)->get_double(0)), *constant_input(graph, node, 4),
-                                   float(constant_input(graph, node, 6)->get_double(0)),
-                                   int32_t(constant_input(graph, node, 7)->get_int(0)), y, constant_input(graph, node, 10),
-                                   constant_input(graph, node, 11));
-    rows_ = RowRequantizer(requantizer_, y == DType::I8, node.has_input(9) && graph.type(node.inputs[9]).dtype == DType::I8);
+    rows_ = RowRequantizer::of_qconv(graph, node);
   }
 
   std::string_view tactic() const override { return "qconv.vnni-gemm"; }
@@ -229,7 +224,6 @@ class QConvKernel final : public NodeKernel {
   bool flip_ = false;
   uint8_t x_zero_raw_ = 0;
   std::vector<int32_t> bias_;  // bias − x_zero · sum_k W  (the zero point's share, precomputed)
-  Requantizer requantizer_;
   RowRequantizer rows_;
 };
 

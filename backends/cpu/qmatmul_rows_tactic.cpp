@@ -6,7 +6,7 @@
 // B is centred once per run (int16); each k is then one vectorised multiply-add of a row of B
 // into int32 accumulators. With a_encoding="log2" (FQ-ViT's log-int-softmax codes) A[r, k] stands
 // for 2^−code and the term is B's row shifted right: accumulated as B << (31 − code) in int64, as
-// the reference does. Requantization is the reference's double arithmetic, so the bytes are its.
+// the reference does. Requantization is ops/requantize.h's requantize_linear, as the reference's.
 // The GEMM tactic (qmatmul.vnni-gemm) serves a constant B.
 #include <algorithm>
 #include <cmath>
@@ -14,11 +14,10 @@
 #include "backends/cpu/row_math.h"
 #include "backends/cpu/tactic.h"
 #include "backends/cpu/thread_pool.h"
+#include "ops/requantize.h"
 
 namespace nnc::cpu {
 namespace {
-
-bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void shift_add_i16(int64_t* __restrict out, const int16_t* __restrict b, int shift, int64_t n) {
@@ -37,8 +36,26 @@ std::vector<int16_t> centred(const Tensor& t, const std::vector<int32_t>& zero_p
 
 class QMatMulRowsKernel final : public NodeKernel {
  public:
-  explicit QMatMulRowsKernel(const Node& node)
-      : log2_(node.has_attr("a_encoding") && attr_string(node, "a_encoding") == "log2") {}
+  // Scales, zero points and the bias are constants (qmatmul_rows_rejects): read once.
+  QMatMulRowsKernel(const Graph& graph, const Node& node)
+      : log2_(node.has_attr("a_encoding") && attr_string(node, "a_encoding") == "log2"),
+        a_zero_(int32_t(constant_input(graph, node, 2)->get_int(0))),
+        y_scale_(constant_input(graph, node, 6)->get_double(0)),
+        y_zero_(double(constant_input(graph, node, 7)->get_int(0))),
+        y_signed_(graph.type(node.outputs[0]).dtype == DType::I8) {
+    const int64_t columns = graph.type(node.inputs[3]).shape.dims.back().value;
+    const Tensor& b_zero = *constant_input(graph, node, 5);
+    const Tensor& b_scale = *constant_input(graph, node, 4);
+    const Tensor* bias = node.has_input(8) ? constant_input(graph, node, 8) : nullptr;
+    // A log2 code c stands for 2^(31−c) · 2^−31 (the reference's integers).
+    const double a_scale = log2_ ? std::ldexp(constant_input(graph, node, 1)->get_double(0), -31)
+                                 : constant_input(graph, node, 1)->get_double(0);
+    for (int64_t n = 0; n < columns; ++n) {
+      b_zero_.push_back(int32_t(b_zero.get_int(b_zero.numel() == 1 ? 0 : n)));
+      scales_.push_back(a_scale * b_scale.get_double(b_scale.numel() == 1 ? 0 : n));
+      bias_.push_back(bias ? bias->get_int(bias->numel() == 1 ? 0 : n) : 0);
+    }
+  }
   std::string_view tactic() const override { return "qmatmul.rows"; }
 
   void run(KernelContext& k) const override {
@@ -52,22 +69,8 @@ class QMatMulRowsKernel final : public NodeKernel {
     Dims batch = y.dims();
     batch.resize(batch.size() - 2);
     const int64_t batches = product(batch);
-
-    std::vector<int32_t> b_zero(static_cast<size_t>(N), 0);
-    const Tensor& bz = k.in(5);
-    for (int64_t n = 0; n < N; ++n) b_zero[size_t(n)] = int32_t(bz.get_int(bz.numel() == 1 ? 0 : n));
-    const std::vector<int16_t> b_centred = centred(b, b_zero);
-    const int32_t a_zero = int32_t(k.in(2).get_int(0));
-    // The reference's requantization, operation for operation (ops/quantized_linear.cpp).
-    const double a_scale = log2_ ? std::ldexp(k.in(1).get_double(0), -31) : k.in(1).get_double(0);
-    std::vector<double> scales;
-    for (int64_t n = 0; n < k.in(4).numel(); ++n) scales.push_back(a_scale * k.in(4).get_double(n));
-    const double y_scale = k.in(6).get_double(0), y_zero = double(k.in(7).get_int(0));
-    const bool y_signed = y.dtype() == DType::I8;
-    const double low = y_signed ? -128 : 0, high = y_signed ? 127 : 255;
-    std::vector<int64_t> bias(static_cast<size_t>(N), 0);
-    if (k.has_input(8))
-      for (int64_t n = 0; n < N; ++n) bias[size_t(n)] = k.in(8).get_int(k.in(8).numel() == 1 ? 0 : n);
+    const std::vector<int16_t> b_centred = centred(b, b_zero_);
+    const double low = y_signed_ ? -128 : 0, high = y_signed_ ? 127 : 255;
 
     parallel_for(batches * M, [&](int, int64_t begin, int64_t end) {
       std::vector<int32_t> acc32(static_cast<size_t>(N));
@@ -77,7 +80,7 @@ class QMatMulRowsKernel final : public NodeKernel {
         const int64_t a_row = (broadcast_index(i, batch, batch_a) * M + r) * K;
         const int16_t* b_matrix = b_centred.data() + broadcast_index(i, batch, batch_b) * K * N;
         if (log2_) {
-          std::copy(bias.begin(), bias.end(), acc64.begin());
+          std::copy(bias_.begin(), bias_.end(), acc64.begin());
           for (int64_t kk = 0; kk < K; ++kk) {
             const int code = a.data<uint8_t>()[a_row + kk];
             if (code <= 31) shift_add_i16(acc64.data(), b_matrix + kk * N, 31 - code, N);
@@ -86,15 +89,14 @@ class QMatMulRowsKernel final : public NodeKernel {
           std::fill(acc32.begin(), acc32.end(), 0);
           for (int64_t kk = 0; kk < K; ++kk) {
             const int32_t value = a.dtype() == DType::U8 ? int32_t(a.data<uint8_t>()[a_row + kk]) : int32_t(a.data<int8_t>()[a_row + kk]);
-            if (value != a_zero) multiply_add_i16(acc32.data(), b_matrix + kk * N, value - a_zero, N);
+            if (value != a_zero_) multiply_add_i16(acc32.data(), b_matrix + kk * N, value - a_zero_, N);
           }
-          for (int64_t n = 0; n < N; ++n) acc64[size_t(n)] = int64_t(acc32[size_t(n)]) + bias[size_t(n)];
+          for (int64_t n = 0; n < N; ++n) acc64[size_t(n)] = int64_t(acc32[size_t(n)]) + bias_[size_t(n)];
         }
         const int64_t out = row * N;
         for (int64_t n = 0; n < N; ++n) {
-          const double scale = scales[scales.size() == 1 ? 0 : size_t(n)];
-          const double q = std::clamp(std::nearbyint(double(acc64[size_t(n)]) * scale / y_scale) + y_zero, low, high);
-          if (y_signed) y.data<int8_t>()[out + n] = int8_t(q);
+          const double q = requantize_linear(double(acc64[size_t(n)]), scales_[size_t(n)], y_scale_, y_zero_, low, high);
+          if (y_signed_) y.data<int8_t>()[out + n] = int8_t(q);
           else y.data<uint8_t>()[out + n] = uint8_t(q);
         }
       }
@@ -103,6 +105,12 @@ class QMatMulRowsKernel final : public NodeKernel {
 
  private:
   bool log2_;
+  int32_t a_zero_;
+  double y_scale_, y_zero_;
+  bool y_signed_;
+  std::vector<int32_t> b_zero_;  // per column
+  std::vector<double> scales_;   // a_scale · b_scale, per column
+  std::vector<int64_t> bias_;    // per column (0 without one)
 };
 
 std::string qmatmul_rows_rejects(const Graph& graph, const Node& node) {
@@ -130,7 +138,9 @@ std::string qmatmul_rows_rejects(const Graph& graph, const Node& node) {
   return "";
 }
 
-std::shared_ptr<const NodeKernel> prepare(const Graph&, const Node& node) { return std::make_shared<QMatMulRowsKernel>(node); }
+std::shared_ptr<const NodeKernel> prepare(const Graph& graph, const Node& node) {
+  return std::make_shared<QMatMulRowsKernel>(graph, node);
+}
 
 }  // namespace
 

@@ -16,11 +16,10 @@
 
 #include "backends/cpu/int8_gemm.h"
 #include "backends/cpu/tactic.h"
+#include "ops/requantize.h"
 
 namespace nnc::cpu {
 namespace {
-
-bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
 
 // Inputs: QLinearMatMul a=0, a_zero=2, b=3, b_zero=5; MatMulInteger a=0, b=1, a_zero=2, b_zero=3.
 int b_input(const Node& n) { return n.op == OpKind::QLinearMatMul ? 3 : 1; }
@@ -139,10 +138,9 @@ class QMatMulKernel final : public NodeKernel {
             y.data<int32_t>()[at] = acc;
             continue;
           }
-          // The reference's arithmetic, operation for operation (ops/quantized_linear.cpp).
           const double scale = scales_[scales_.size() == 1 ? 0 : size_t(n)];
           const int64_t biased = bias_.empty() ? int64_t(acc) : int64_t(acc) + bias_[size_t(n)];
-          const double q = std::clamp(std::nearbyint(double(biased) * scale / y_scale_) + y_zero_, low, high);
+          const double q = requantize_linear(double(biased), scale, y_scale_, y_zero_, low, high);
           if (y_signed_) y.data<int8_t>()[at] = int8_t(q);
           else y.data<uint8_t>()[at] = uint8_t(q);
         }

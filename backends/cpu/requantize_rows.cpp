@@ -88,6 +88,15 @@ RowRequantizer::RowRequantizer(const Requantizer& r, bool out_signed, bool resid
                              : (residual_signed ? requantize_rows_avx512<false, true> : requantize_rows_avx512<false, false>);
 }
 
+RowRequantizer RowRequantizer::of_qconv(const Graph& graph, const Node& node) {
+  const DType y = graph.type(node.outputs[0]).dtype;
+  const Requantizer r = Requantizer::of(node, float(constant_input(graph, node, 1)->get_double(0)), *constant_input(graph, node, 4),
+                                        float(constant_input(graph, node, 6)->get_double(0)),
+                                        int32_t(constant_input(graph, node, 7)->get_int(0)), y, constant_input(graph, node, 10),
+                                        constant_input(graph, node, 11));
+  return RowRequantizer(r, y == DType::I8, node.has_input(9) && graph.type(node.inputs[9]).dtype == DType::I8);
+}
+
 void RowRequantizer::run(const int32_t* bias, int64_t m0, int64_t rows, const int32_t* acc, int64_t acc_stride,
                          const uint8_t* residual, uint8_t* out, int64_t stride, int64_t count) const {
   if (vectorised_) {

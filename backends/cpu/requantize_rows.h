@@ -22,6 +22,9 @@ class RowRequantizer {
  public:
   RowRequantizer() = default;
   RowRequantizer(const Requantizer& r, bool out_signed, bool residual_signed);
+  // For a QLinearConv that qconv_constants_rejects accepts: its scales, zero points, epilogue
+  // and output/residual types.
+  static RowRequantizer of_qconv(const Graph& graph, const Node& node);
 
   // Row i (0 ≤ i < rows) is output channel m0 + i: out[i·stride + j] = apply(acc[i·acc_stride + j]
   // + bias[m0 + i], m0 + i, residual[i·stride + j]) for j < count. `bias` may be null (none);

@@ -58,4 +58,10 @@ void multiply_add_i16_strided(int32_t* __restrict out, const int16_t* __restrict
   for (int64_t i = 0; i < n; ++i) out[i] += a * int32_t(in[i * stride]);
 }
 
+ColumnRange columns_inside(int64_t offset, int64_t stride, int64_t width, int64_t out_w) {
+  auto ceil_div_nonneg = [](int64_t a, int64_t b) { return a <= 0 ? int64_t{0} : (a + b - 1) / b; };
+  const int64_t lo = std::min(out_w, ceil_div_nonneg(-offset, stride));
+  return {lo, std::clamp<int64_t>(ceil_div_nonneg(width - offset, stride), lo, out_w)};
+}
+
 }  // namespace nnc::cpu

@@ -13,8 +13,6 @@ std::string conv_size_rejects(const Graph& graph, const Node& node, int x_input)
 
 namespace {
 
-bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
-
 std::string qconv_rejects(const Graph& graph, const Node& node) {
   if (std::string why = device_rejects(); !why.empty()) return why;
   const TensorType& x = graph.type(node.inputs[0]);

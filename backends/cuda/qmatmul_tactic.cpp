@@ -7,8 +7,6 @@
 namespace nnc::cuda {
 namespace {
 
-bool is_8bit(DType t) { return t == DType::U8 || t == DType::I8; }
-
 std::string qmatmul_rejects(const Graph& graph, const Node& node) {
   if (std::string why = device_rejects(); !why.empty()) return why;
   const TensorType& a = graph.type(node.inputs[0]);

@@ -15,21 +15,10 @@
 
 using namespace nnc;
 using nnc::testing::random_bytes;
+using nnc::testing::scalar_byte;
+using nnc::testing::scalar_f32;
 
 namespace {
-
-Tensor scalar_f32(float v) {
-  Tensor t(DType::F32, Dims{});
-  t.data<float>()[0] = v;
-  return t;
-}
-
-Tensor scalar_byte(DType type, int v) {
-  Tensor t(type, Dims{});
-  if (type == DType::U8) t.data<uint8_t>()[0] = uint8_t(v);
-  else t.data<int8_t>()[0] = int8_t(v);
-  return t;
-}
 
 struct QConvCase {
   Dims x;

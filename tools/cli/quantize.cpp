@@ -182,14 +182,12 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   for (const std::string& name : args.all("--keep-float")) q.keep_float.insert(name);
   const std::string layernorm = args.get("--layernorm", args.flag("--fq-vit") ? "ptf" : "f32");
   const std::string softmax = args.get("--softmax", args.flag("--fq-vit") ? "log2" : "f32");
-  if (layernorm == "f32") q.layernorm = QuantizationTable::LayerNorm::Float;
-  else if (layernorm == "int8") q.layernorm = QuantizationTable::LayerNorm::Int8;
-  else if (layernorm == "ptf") q.layernorm = QuantizationTable::LayerNorm::PowerOfTwoFactor;
-  else usage_error("--layernorm must be f32, int8 or ptf, got '{}'", layernorm);
-  if (softmax == "f32") q.softmax = QuantizationTable::Softmax::Float;
-  else if (softmax == "int8") q.softmax = QuantizationTable::Softmax::Int8;
-  else if (softmax == "log2") q.softmax = QuantizationTable::Softmax::Log2;
-  else usage_error("--softmax must be f32, int8 or log2, got '{}'", softmax);
+  const auto layernorm_mode = parse_layernorm_mode(layernorm);
+  if (!layernorm_mode) usage_error("--layernorm must be f32, int8 or ptf, got '{}'", layernorm);
+  const auto softmax_mode = parse_softmax_mode(softmax);
+  if (!softmax_mode) usage_error("--softmax must be f32, int8 or log2, got '{}'", softmax);
+  q.layernorm = *layernorm_mode;
+  q.softmax = *softmax_mode;
   q.progress = calibration_progress();
   const size_t limit = size_t(args.get_int("--max-calib", 64, 1, 100000));
   const double budget = args.get_double("--accuracy-budget", 1.0);  // checked before any slow work

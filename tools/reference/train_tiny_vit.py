@@ -20,14 +20,17 @@ Writes to DIR (default tests/data/golden/tiny_vit):
   labels.npy        i64[288], the drawn classes
 """
 import argparse
-import math
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = 32
@@ -65,25 +68,6 @@ def dataset(seed, count):
     return np.stack([draw(rng, int(k)) for k in labels]), labels
 
 
-class Block(nn.Module):
-    def __init__(self, dim, heads, hidden):
-        super().__init__()
-        self.heads = heads
-        self.ln1 = nn.LayerNorm(dim)
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-        self.ln2 = nn.LayerNorm(dim)
-        self.fc1 = nn.Linear(dim, hidden)
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x):
-        b, s, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).reshape(b, s, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        attention = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // self.heads), dim=-1)
-        x = x + self.proj(torch.matmul(attention, v).transpose(1, 2).reshape(b, s, d))
-        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
-
-
 class TinyVit(nn.Module):
     def __init__(self, dim=96, depth=4, heads=4, hidden=192, patch=4, classes=10, outliers=False):
         super().__init__()
@@ -98,7 +82,8 @@ class TinyVit(nn.Module):
         tokens = (SIZE // patch) ** 2
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
         self.position = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.02)
-        self.blocks = nn.ModuleList([Block(dim, heads, hidden) for _ in range(depth)])
+        # models.EncoderBlock: pre-LayerNorm attention and GELU MLP, spelled out as our goldens are.
+        self.blocks = nn.ModuleList([models.EncoderBlock(dim, heads, hidden // dim) for _ in range(depth)])
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, classes)
 
